@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.cjs'), displayName: 'monitoring', rootDir: __dirname, maxWorkers: 1 };

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import type { Envelope, EventDefinition } from '@yiyang/contracts';
+import type { Logger } from 'pino';
+import { envelopeHeaders } from './envelopes';
+import { messagingMetrics } from './metrics';
+import type { EventPublisher } from './publisher';
+
+/**
+ * The transactional outbox without transactions (docs/adr/0002-outbox.md).
+ *
+ * FerretDB and MongoDB-without-replica-set give us no multi-document transaction, but every
+ * single-document write is atomic. So the events a state change must publish are stored IN the
+ * aggregate's own document, in the same write as the change: `outbox` holds them in order and
+ * `outboxPending` marks the document for the relay. Either both the change and its events are
+ * stored, or neither is.
+ */
+export interface OutboxEntry {
+  eventId: string;
+  topic: string;
+  key: string;
+  type: string;
+  /** The serialised envelope, published byte for byte as stored. */
+  value: string;
+}
+
+export interface OutboxFields {
+  outbox: OutboxEntry[];
+  outboxPending: boolean;
+}
+
+export function toOutboxEntry(definition: EventDefinition<never> | EventDefinition<unknown>, envelope: Envelope): OutboxEntry {
+  return { eventId: envelope.eventId, topic: definition.topic.name, key: envelope.key, type: envelope.type, value: JSON.stringify(envelope) };
+}
+
+export type PendingEvent = { definition: EventDefinition<never> | EventDefinition<unknown>; envelope: Envelope };
+
+/** Fields to spread into a document being inserted together with its first events. */
+export function outboxFields(events: readonly PendingEvent[]): OutboxFields {
+  return { outbox: events.map((e) => toOutboxEntry(e.definition, e.envelope)), outboxPending: events.length > 0 };
+}
+
+/**
+ * Adds the events to an update of an existing document (a mongoose or driver update document):
+ * appended in order, in the same atomic single-document write as the state change.
+ */
+export function withOutbox<U extends { $set?: object; $push?: object }>(update: U, events: readonly PendingEvent[]): U {
+  if (events.length === 0) return update;
+  return {
+    ...update,
+    $set: { ...(update.$set ?? {}), outboxPending: true },
+    $push: { ...(update.$push ?? {}), outbox: { $each: events.map((e) => toOutboxEntry(e.definition, e.envelope)) } },
+  };
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  idlePollMs?: number;
+  /** How long a relay holds a collection before another replica may take over (after a crash). */
+  leaseMs?: number;
+  /** Called after the broker acknowledged a batch and before it is cleared — for tests and tracing. */
+  afterPublish?: (eventIds: string[]) => Promise<void> | void;
+}
+
+/**
+ * Publishes what the outbox holds, then clears it. Publish-then-clear means a crash in between
+ * publishes again (consumers dedupe by eventId) and never loses. One replica at a time works a
+ * collection (a lease document), so replicas do not race each other into reordering a key's events.
+ */
+export class OutboxRelay {
+  private readonly collections: Collection[] = [];
+  private readonly owner = randomUUID();
+  private readonly batchSize: number;
+  private readonly idlePollMs: number;
+  private readonly leaseMs: number;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    /** Absent in a service without a database; such a service cannot register outbox collections. */
+    private readonly leases: Collection<{ _id: string; owner: string; expiresAt: Date }> | undefined,
+    private readonly log: Logger,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.idlePollMs = options.idlePollMs ?? 200;
+    this.leaseMs = options.leaseMs ?? 15_000;
+  }
+
+  /** Call once per collection that holds outbox fields; an index keeps the relay's poll cheap. */
+  async register(collection: Collection): Promise<void> {
+    if (!this.leases) throw new Error('The outbox relay needs a database connection (MongooseModule) to register collections');
+    await collection.createIndex({ outboxPending: 1 });
+    this.collections.push(collection);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Wake the relay now (after a write) instead of waiting for the next poll. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const leases = this.leases;
+    if (!leases) return;
+    await Promise.all(
+      this.collections.map((c) => leases.deleteOne({ _id: c.collectionName, owner: this.owner }).catch(() => undefined)),
+    );
+  }
+
+  /** One pass over every collection; returns how many events were published. */
+  async drainOnce(): Promise<number> {
+    let total = 0;
+    for (const collection of this.collections) {
+      if (!(await this.holdLease(collection.collectionName))) continue;
+      total += await this.relay(collection);
+    }
+    return total;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.drainOnce();
+      } catch (error) {
+        this.log.error({ err: error }, 'outbox relay pass failed; will retry');
+      }
+      if (published === 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.idlePollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async holdLease(name: string): Promise<boolean> {
+    const now = new Date();
+    if (!this.leases) return false;
+    try {
+      const result = await this.leases.findOneAndUpdate(
+        { _id: name, $or: [{ owner: this.owner }, { expiresAt: { $lt: now } }] },
+        { $set: { owner: this.owner, expiresAt: new Date(now.getTime() + this.leaseMs) } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return result?.owner === this.owner;
+    } catch (error) {
+      // Another replica holds a live lease: our upsert collided with its document's _id.
+      if ((error as { code?: number }).code === 11000) return false;
+      throw error;
+    }
+  }
+
+  private async relay(collection: Collection): Promise<number> {
+    const docs = await collection
+      .find({ outboxPending: true }, { projection: { outbox: 1 } })
+      .limit(this.batchSize)
+      .toArray();
+    if (docs.length === 0) return 0;
+
+    // Within a document the array order is the order of its events. Across documents, UUIDv7 ids
+    // sort by creation time, so a batch goes out in the order the changes were made.
+    const entries = docs
+      .flatMap((d) => (d.outbox as OutboxEntry[] | undefined) ?? [])
+      .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    if (entries.length > 0) {
+      await this.publisher.send(
+        entries.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: headersOf(e) })),
+      );
+      await this.options.afterPublish?.(entries.map((e) => e.eventId));
+    }
+
+    for (const doc of docs) {
+      const published = (doc.outbox as OutboxEntry[] | undefined) ?? [];
+      // $pullAll removes exactly the entries published (matched whole, as read); events appended
+      // meanwhile stay for the next pass. ($pull with a condition is not in FerretDB v1's subset.)
+      if (published.length > 0) await collection.updateOne({ _id: doc._id }, { $pullAll: { outbox: published } } as never);
+      // Lower the flag only if the outbox is empty at this instant — a concurrent write re-raises it.
+      await collection.updateOne({ _id: doc._id, outbox: { $size: 0 } }, { $set: { outboxPending: false } });
+    }
+    messagingMetrics.relayed.inc({ collection: collection.collectionName }, entries.length);
+    return entries.length;
+  }
+}
+
+function headersOf(entry: OutboxEntry): Record<string, string> {
+  try {
+    return envelopeHeaders(JSON.parse(entry.value) as Envelope);
+  } catch {
+    return { 'content-type': 'application/json', 'yiyang-event-id': entry.eventId, 'yiyang-event-type': entry.type };
+  }
+}

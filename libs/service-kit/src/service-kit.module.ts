@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { MongooseModule } from '@nestjs/mongoose';
+import { TerminusModule } from '@nestjs/terminus';
+import type { TopicDefinition } from '@yiyang/contracts';
+import { MessagingModule, parseBrokers, type OutboxRelayOptions } from '@yiyang/messaging';
+import { LoggerModule } from 'nestjs-pino';
+import { z } from 'zod';
+import { baseConfigSchema, validateConfig, type BaseConfig } from './config';
+import { ErrorFilter } from './errors';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+export interface ServiceKitOptions {
+  service: string;
+  defaultPort: number;
+  /** The service's own variables, validated with the base ones at boot. */
+  config?: z.ZodObject;
+  /** Test-only or service-private topics to create beside the platform catalogue. */
+  extraTopics?: readonly TopicDefinition[];
+  outbox?: OutboxRelayOptions;
+  /** Overrides for tests (a unique database, a consumer-group prefix, fast retries). */
+  env?: Record<string, string>;
+  groupPrefix?: string;
+  retry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+}
+
+/**
+ * What every Yiyang service stands on: validated config, JSON logs with correlation ids, MongoDB,
+ * Kafka messaging, /health, /metrics and one error shape. A service module imports this once.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    const schema = options.config
+      ? baseConfigSchema(options.service, options.defaultPort).extend(options.config.shape)
+      : baseConfigSchema(options.service, options.defaultPort);
+    return {
+      module: ServiceKitModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validate: (env) => validateConfig(schema, { ...env, ...options.env }),
+        }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<BaseConfig, true>) => ({
+            pinoHttp: {
+              level: config.get('LOG_LEVEL'),
+              base: { service: options.service },
+              // The caller's correlation id (the gateway sets one) follows the request into every
+              // log line and every event it causes; a request without one gets a fresh id.
+              genReqId: (req: IncomingMessage, res: ServerResponse) => {
+                const incoming = req.headers[CORRELATION_HEADER];
+                const id = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+                res.setHeader(CORRELATION_HEADER, id);
+                return id;
+              },
+              customAttributeKeys: { reqId: 'correlationId' },
+              autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+            },
+          }),
+        }),
+        MongooseModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<BaseConfig, true>) => ({
+            uri: config.get('MONGO_URL'),
+            dbName: config.get('MONGO_DB'),
+            // Indexes are the idempotency mechanism (unique effect ids), so they must exist before traffic.
+            autoIndex: true,
+            serverSelectionTimeoutMS: 10_000,
+          }),
+        }),
+        MessagingModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<BaseConfig, true>) => ({
+            service: options.service,
+            brokers: parseBrokers(config.get('KAFKA_BROKERS')),
+            extraTopics: options.extraTopics,
+            outbox: options.outbox,
+            groupPrefix: options.groupPrefix,
+            retry: options.retry,
+          }),
+        }),
+        TerminusModule,
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+}
