@@ -33,9 +33,10 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicDefinitio
     const present = [...wanted.keys()].filter((name) => existing.has(name));
     if (present.length > 0) {
       const metadata = await admin.fetchTopicMetadata({ topics: present });
-      const grow = metadata.topics
-        .filter((t) => t.partitions.length < (wanted.get(t.name)?.partitions ?? 0))
-        .map((t) => ({ topic: t.name, count: wanted.get(t.name)!.partitions }));
+      const grow = metadata.topics.flatMap((t) => {
+        const count = wanted.get(t.name)?.partitions ?? 0;
+        return t.partitions.length < count ? [{ topic: t.name, count }] : [];
+      });
       if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
     }
   } finally {

@@ -44,7 +44,7 @@ describe('outbox relay (real Kafka + database)', () => {
     children.push(child);
     return new Promise((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (chunk) => {
+      child.stdout?.on('data', (chunk) => {
         out += chunk;
         if (out.includes(waitForLine)) resolve(child);
       });

@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { CORRELATION_HEADER, correlationIdOf } from './correlation';
 import { enableDefaultMetrics } from './metrics.controller';
 
 export interface CreateServiceOptions {
@@ -13,19 +15,30 @@ export interface CreateServiceOptions {
 
 /** Builds the Fastify-backed Nest app with logging, OpenAPI at /docs and SIGTERM handling. */
 export async function createServiceApp(module: unknown, options: CreateServiceOptions): Promise<NestFastifyApplication> {
-  enableDefaultMetrics(options.service);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    module as never,
-    new FastifyAdapter({ bodyLimit: 1_048_576, trustProxy: true }),
-    { bufferLogs: true },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, createFastifyAdapter(), { bufferLogs: true });
   configureServiceApp(app, options);
   return app;
+}
+
+export function createFastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: 1_048_576,
+    trustProxy: true,
+    genReqId: (req: unknown) => correlationIdOf(req as IncomingMessage),
+  });
 }
 
 /** Shared by `createServiceApp` and tests that build the app through @nestjs/testing. */
 export function configureServiceApp(app: NestFastifyApplication, options: CreateServiceOptions): void {
   app.useLogger(app.get(Logger));
+  enableDefaultMetrics(options.service);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header(CORRELATION_HEADER, request.id);
+      done();
+    });
   // SIGTERM/SIGINT: stop consuming, finish in-flight work, flush the producer, close the database.
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

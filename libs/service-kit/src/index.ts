@@ -4,3 +4,4 @@ export * from './bootstrap';
 export * from './service-kit.module';
 export * from './health.controller';
 export * from './metrics.controller';
+export * from './correlation';

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
@@ -9,12 +8,12 @@ import type { TopicDefinition } from '@yiyang/contracts';
 import { MessagingModule, parseBrokers, type OutboxRelayOptions } from '@yiyang/messaging';
 import { LoggerModule } from 'nestjs-pino';
 import { z } from 'zod';
+import { correlationIdOf } from './correlation';
 import { baseConfigSchema, validateConfig, type BaseConfig } from './config';
 import { ErrorFilter } from './errors';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 
-export const CORRELATION_HEADER = 'x-correlation-id';
 
 export interface ServiceKitOptions {
   service: string;
@@ -54,14 +53,7 @@ export class ServiceKitModule {
             pinoHttp: {
               level: config.get('LOG_LEVEL'),
               base: { service: options.service },
-              // The caller's correlation id (the gateway sets one) follows the request into every
-              // log line and every event it causes; a request without one gets a fresh id.
-              genReqId: (req: IncomingMessage, res: ServerResponse) => {
-                const incoming = req.headers[CORRELATION_HEADER];
-                const id = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-                res.setHeader(CORRELATION_HEADER, id);
-                return id;
-              },
+              genReqId: (req: IncomingMessage) => correlationIdOf(req),
               customAttributeKeys: { reqId: 'correlationId' },
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
             },
