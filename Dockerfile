@@ -16,10 +16,11 @@ WORKDIR /app
 
 # Dependencies first, so this layer is reused until package.json / package-lock.json change.
 # Dev dependencies are needed at run time: @swc-node/register, @swc/core and typescript do
-# the on-the-fly compilation. NODE_ENV=production is therefore set only after `npm ci`.
+# the on-the-fly compilation. NODE_ENV=production is therefore set only after the install.
+# `npm install` follows the lock; `npm ci` would reject it (docs/adr/0005-toolchain.md).
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --include=dev --no-audit --no-fund
+    npm install --include=dev --no-audit --no-fund
 
 # Sources. Owned by root and read-only for the runtime user; swc-node keeps its transform
 # cache under the OS temp dir (/tmp/swc-node-<uid>), which the `node` user can write.

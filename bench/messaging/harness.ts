@@ -378,6 +378,11 @@ export interface VariantResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /** Consumer start → first probe message handled. */
   joinMs: number;
+  /**
+   * CPU time of this Node process (user + system) per measured message, producer and consumer
+   * together. Far less sensitive to other load on the machine than wall-clock throughput.
+   */
+  cpuUsPerMsg: number;
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -439,6 +444,7 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
     produceMsgsPerSec: NaN,
     latencyMs: { p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN },
     joinMs: NaN,
+    cpuUsPerMsg: NaN,
   };
   try {
     progress(`[${variant.name}] creating ${variant.topic.name} (${variant.topic.partitions} partitions), connecting`);
@@ -458,12 +464,15 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
     }
 
     progress(`[${variant.name}] measuring ${N} messages`);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const produced = sendAll(variant, N, 'measure').then(() => {
       result.produceMs = performance.now() - t0;
     });
     await withTimeout(Promise.all([produced, tracker.complete]), config.drainTimeoutMs, `${variant.name} measured run`);
+    const cpu = process.cpuUsage(cpu0);
     result.completed = true;
+    result.cpuUsPerMsg = (cpu.user + cpu.system) / N;
     result.durationMs = tracker.lastAt - t0;
     result.msgsPerSec = N / (result.durationMs / 1000);
     result.produceMsgsPerSec = N / (result.produceMs / 1000);
@@ -494,7 +503,7 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
   if (result.completed) {
     progress(
       `[${variant.name}] ${Math.round(result.msgsPerSec)} msgs/s, p50 ${result.latencyMs.p50.toFixed(1)} ms, ` +
-        `p99 ${result.latencyMs.p99.toFixed(1)} ms`,
+        `p99 ${result.latencyMs.p99.toFixed(1)} ms, ${result.cpuUsPerMsg.toFixed(1)} µs CPU/msg`,
     );
   }
   return result;
@@ -509,6 +518,7 @@ export function reportOf(r: VariantResult) {
     produceMs: round(r.produceMs),
     produceMsgsPerSec: round(r.produceMsgsPerSec, 0),
     joinMs: round(r.joinMs, 0),
+    cpuUsPerMsg: round(r.cpuUsPerMsg, 1),
     p50Ms: round(r.latencyMs.p50, 2),
     p99Ms: round(r.latencyMs.p99, 2),
     latencyMs: Object.fromEntries(Object.entries(r.latencyMs).map(([k, v]) => [k, round(v, 2)])),

@@ -56,8 +56,9 @@ export function serviceEnv(extra = {}) {
   return {
     ...process.env,
     SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json'),
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017/',
+    // Same defaults as tools/infra/infra.mjs, including its port overrides (two checkouts side by side).
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.YIYANG_KAFKA_PORT ?? 9092}`,
+    MONGO_URL: process.env.MONGO_URL ?? `mongodb://127.0.0.1:${process.env.YIYANG_MONGO_PORT ?? 27017}/`,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...extra,
   };
