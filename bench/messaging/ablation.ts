@@ -29,6 +29,7 @@ import {
   runMain,
   runVariant,
   RUN_ID,
+  summarize,
   type ComposeOptions,
   type ProducerSide,
   type VariantResult,
@@ -281,19 +282,28 @@ runMain(async () => {
   if (wanted && chosen.length !== wanted.length) {
     throw new Error(`unknown step(s): ${wanted.filter((w) => !steps.some((s) => s.name === w)).join(', ')}`);
   }
-  progress(`messaging ablation ${RUN_ID}: ${chosen.length} steps, N=${config.messages}, batch=${config.batchSize}`);
-  const results: VariantResult[] = [];
-  for (const step of chosen) {
-    const undo = step.around?.();
-    try {
-      results.push(await runVariant(composeVariant(step)));
-    } finally {
-      undo?.();
+  progress(
+    `messaging ablation ${RUN_ID}: ${chosen.length} steps × ${config.rounds} rounds, N=${config.messages}, batch=${config.batchSize}`,
+  );
+  const all: VariantResult[] = [];
+  for (let k = 0; k < config.rounds; k++) {
+    // Forward, then backward, and so on: drift over the run hits every step alike.
+    for (const step of k % 2 === 0 ? chosen : [...chosen].reverse()) {
+      const undo = step.around?.();
+      try {
+        all.push(await runVariant(composeVariant(step)));
+      } finally {
+        undo?.();
+      }
     }
   }
+  const results = chosen.map((step) => summarize(all.filter((r) => r.variant === step.name)));
   const base = results.find((r) => r.variant === 'baseline');
   console.log('');
-  console.log(`Messaging ablation: N=${config.messages}, batch=${config.batchSize}, ${config.partitions} partitions, ${process.version}`);
+  console.log(
+    `Messaging ablation: N=${config.messages}, batch=${config.batchSize}, ${config.partitions} partitions, ${process.version}; ` +
+      `median of ${config.rounds} round(s)`,
+  );
   printTable(results, base);
   const out = outPath('bench/results/messaging-ablation.json');
   mkdirSync(dirname(out), { recursive: true });
@@ -307,8 +317,20 @@ runMain(async () => {
         node: process.version,
         cpus: cpus().length,
         N: config.messages,
-        config: { batchSize: config.batchSize, keys: config.keys, partitions: config.partitions, warmup: config.warmup, inflightSends: config.inflight },
-        steps: results.map((r) => ({ ...reportOf(r), vsBaseline: base ? Math.round((r.msgsPerSec / base.msgsPerSec) * 1000) / 1000 : null })),
+        config: {
+          batchSize: config.batchSize,
+          keys: config.keys,
+          partitions: config.partitions,
+          warmup: config.warmup,
+          inflightSends: config.inflight,
+          rounds: config.rounds,
+        },
+        /** Medians over the rounds; vsBaseline is the throughput ratio to the baseline step. */
+        steps: results.map((r) => ({
+          ...reportOf(r),
+          vsBaseline: base ? Math.round((r.msgsPerSec / base.msgsPerSec) * 1000) / 1000 : null,
+        })),
+        rounds: all.map(reportOf),
       },
       null,
       2,

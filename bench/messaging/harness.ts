@@ -41,6 +41,8 @@ export const config = {
   partitions: intEnv('BENCH_PARTITIONS', 6),
   warmup: intEnv('BENCH_WARMUP', 2_000, 0),
   inflight: intEnv('BENCH_INFLIGHT', 1),
+  /** Rounds per variant, run in A B B A order so drift and JIT warm-up hit both variants alike. */
+  rounds: intEnv('BENCH_ROUNDS', 2),
   target: Number(process.env['BENCH_TARGET'] ?? 0.5),
   joinTimeoutMs: intEnv('BENCH_JOIN_TIMEOUT_MS', 60_000),
   drainTimeoutMs: intEnv('BENCH_DRAIN_TIMEOUT_MS', 180_000),
@@ -535,7 +537,7 @@ function fmt(x: number | null | undefined, digits = 0): string {
 }
 
 export function printTable(results: VariantResult[], relativeTo?: VariantResult): void {
-  const header = ['variant', 'msgs/s (e2e)', 'produce msgs/s', 'p50 ms', 'p99 ms', 'max ms', 'dups'];
+  const header = ['variant', 'msgs/s (e2e)', 'produce msgs/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'dups'];
   if (relativeTo) header.push('× base');
   const rows = results.map((r) => {
     const row = [
@@ -544,7 +546,7 @@ export function printTable(results: VariantResult[], relativeTo?: VariantResult)
       fmt(r.produceMsgsPerSec),
       fmt(r.latencyMs.p50, 1),
       fmt(r.latencyMs.p99, 1),
-      fmt(r.latencyMs.max, 1),
+      fmt(r.cpuUsPerMsg, 1),
       String(r.duplicates),
     ];
     if (relativeTo) row.push(fmt(r.msgsPerSec / relativeTo.msgsPerSec, 2));
@@ -556,6 +558,41 @@ export function printTable(results: VariantResult[], relativeTo?: VariantResult)
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+}
+
+export function median(values: number[]): number {
+  const xs = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (xs.length === 0) return NaN;
+  const mid = xs.length >> 1;
+  return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+/** Several rounds of one variant → one row: the median of every figure; completed only if all were. */
+export function summarize(rounds: VariantResult[]): VariantResult {
+  const m = (f: (r: VariantResult) => number) => median(rounds.map(f));
+  const failed = rounds.find((r) => !r.completed);
+  return {
+    variant: rounds[0].variant,
+    description: rounds[0].description,
+    completed: !failed,
+    ...(failed ? { error: failed.error } : {}),
+    messages: rounds[0].messages,
+    received: Math.min(...rounds.map((r) => r.received)),
+    duplicates: rounds.reduce((n, r) => n + r.duplicates, 0),
+    durationMs: m((r) => r.durationMs),
+    msgsPerSec: failed ? NaN : m((r) => r.msgsPerSec),
+    produceMs: m((r) => r.produceMs),
+    produceMsgsPerSec: m((r) => r.produceMsgsPerSec),
+    latencyMs: {
+      p50: m((r) => r.latencyMs.p50),
+      p90: m((r) => r.latencyMs.p90),
+      p99: m((r) => r.latencyMs.p99),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+      mean: m((r) => r.latencyMs.mean),
+    },
+    joinMs: m((r) => r.joinMs),
+    cpuUsPerMsg: m((r) => r.cpuUsPerMsg),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

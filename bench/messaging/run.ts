@@ -9,10 +9,12 @@
  *
  * Throughput = measured messages / (first send → last message handled). Latency = handler time −
  * `sentAt` stamped into the payload right before its batch is built (same process, same clock).
+ * Each variant runs BENCH_ROUNDS times (default 2) in A B B A order, every round on a fresh topic
+ * and group; the reported figures are the medians over the rounds.
  *
  * From the repo root: `npm run infra:up && npm run bench:messaging`. Env knobs:
  *   BENCH_MESSAGES (50000)  BENCH_BATCH (500)  BENCH_KEYS (1000)  BENCH_PARTITIONS (6)  BENCH_WARMUP (2000)
- *   BENCH_INFLIGHT (1: send calls in flight at once, same for both)  BENCH_TARGET (0.5)
+ *   BENCH_INFLIGHT (1: send calls in flight at once, same for both)  BENCH_ROUNDS (2)  BENCH_TARGET (0.5)
  *   BENCH_DRAIN_TIMEOUT_MS (180000)  BENCH_TIMEOUT_MS (600000, hard stop)  BENCH_OUT (bench/results/messaging.json)
  *   BENCH_BACKBONE_PCC (unset: EventConsumer's default partitionsConsumedConcurrently)  KAFKA_BROKERS
  * A measurement, not a gate: exits 0 whether or not the target is met (1 only if it could not run).
@@ -35,6 +37,7 @@ import {
   runMain,
   runVariant,
   RUN_ID,
+  summarize,
   type VariantResult,
 } from './harness';
 
@@ -68,9 +71,13 @@ runMain(async () => {
       `partitions=${config.partitions}, warm-up=${config.warmup}, in-flight sends=${config.inflight}, brokers=${config.brokers.join(',')}`,
   );
 
-  const results: VariantResult[] = [];
-  for (const make of [baseline, backbone]) results.push(await runVariant(make()));
-  const [base, back] = results;
+  const rounds: VariantResult[] = [];
+  for (let k = 0; k < config.rounds; k++) {
+    for (const make of k % 2 === 0 ? [baseline, backbone] : [backbone, baseline]) rounds.push(await runVariant(make()));
+  }
+  const base = summarize(rounds.filter((r) => r.variant === 'baseline'));
+  const back = summarize(rounds.filter((r) => r.variant === 'backbone'));
+  const results = [base, back];
   const ratio = base.completed && back.completed ? back.msgsPerSec / base.msgsPerSec : null;
   const pass = ratio !== null && ratio >= config.target;
 
@@ -91,8 +98,14 @@ runMain(async () => {
       partitions: config.partitions,
       warmup: config.warmup,
       inflightSends: config.inflight,
+      rounds: config.rounds,
     },
+    /** Medians over the rounds. */
     variants: { baseline: reportOf(base), backbone: reportOf(back) },
+    rounds: rounds.map((r) => {
+      const { description: _description, ...rest } = reportOf(r);
+      return rest;
+    }),
     ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
     target: config.target,
     pass,
@@ -103,7 +116,8 @@ runMain(async () => {
   console.log('');
   console.log(
     `Messaging round trip (produce → Kafka → consume → handler): N=${config.messages}, batch=${config.batchSize}, ` +
-      `${config.partitions} partitions, ${config.keys} keys, ${process.version}, ${cpus().length} CPUs`,
+      `${config.partitions} partitions, ${config.keys} keys, ${process.version}, ${cpus().length} CPUs; ` +
+      `median of ${config.rounds} round(s)`,
   );
   printTable(results);
   console.log('');
