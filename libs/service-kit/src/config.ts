@@ -14,6 +14,9 @@ export function baseConfigSchema(service: string, defaultPort: number) {
     KAFKA_BROKERS: local(z.string().min(1), '127.0.0.1:9092'),
     MONGO_URL: local(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'), 'mongodb://127.0.0.1:27017/'),
     MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]+$/).default(`yiyang_${service}`),
+    // Shared by the gateway (signs) and the services (verify). The local default exists so a fresh
+    // clone runs; production must set its own.
+    INTERNAL_TOKEN_SECRET: local(z.string().min(32, 'must be at least 32 characters'), 'yiyang-local-development-internal-token-secret'),
   });
 }
 

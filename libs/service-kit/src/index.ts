@@ -5,3 +5,4 @@ export * from './service-kit.module';
 export * from './health.controller';
 export * from './metrics.controller';
 export * from './correlation';
+export * from './auth';

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import { Public } from './auth';
 import { collectDefaultMetrics, register } from 'prom-client';
 
 let defaultsCollected = false;
@@ -11,6 +12,7 @@ export function enableDefaultMetrics(service: string): void {
   collectDefaultMetrics();
 }
 
+@Public()
 @Controller('metrics')
 export class MetricsController {
   @Get()

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { InternalAuthGuard } from './auth';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
 import type { TopicDefinition } from '@yiyang/contracts';
@@ -83,7 +84,10 @@ export class ServiceKitModule {
         TerminusModule,
       ],
       controllers: [HealthController, MetricsController],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useClass: InternalAuthGuard },
+      ],
     };
   }
 }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { Body, Controller, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { z } from 'zod';
 import { baseConfigSchema, validateConfig } from './config';
 import { AppError, parseInput } from './errors';
 import { ServiceKitModule } from './service-kit.module';
-import { bootTestApp } from './testing';
+import { AllowRoles, CurrentPrincipal, mintInternalToken, type Principal } from './auth';
+import { asPrincipal, bootTestApp } from './testing';
 
 // The skeleton every service stands on, booted against the real local Kafka and database.
 
@@ -13,7 +14,13 @@ const NewElder = z.object({ name: z.string().min(1), birthDate: z.iso.date() });
 
 @Controller('elders')
 class EldersController {
+  @Get('me')
+  me(@CurrentPrincipal() principal: Principal) {
+    return principal;
+  }
+
   @Post()
+  @AllowRoles('civil_affairs_admin')
   create(@Body() body: unknown) {
     const elder = parseInput(NewElder, body);
     if (elder.name === '重复') {
@@ -55,11 +62,29 @@ describe('service kit (real Kafka + database)', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/elders']));
   });
 
+  const admin: Principal = { userId: 'u-1', role: 'civil_affairs_admin', regionCode: '130203000000' };
+
+  it('trusts only a valid internal token from the gateway', async () => {
+    expect((await app.inject({ method: 'GET', url: '/elders/me' })).json()).toMatchObject({ code: 'AUTH.UNAUTHENTICATED' });
+    const forged = mintInternalToken('a-different-secret-that-is-32-chars-long', admin);
+    const res = await app.inject({ method: 'GET', url: '/elders/me', headers: { authorization: `Bearer ${forged}` } });
+    expect(res.statusCode).toBe(401);
+    const ok = await app.inject({ method: 'GET', url: '/elders/me', headers: asPrincipal(admin) });
+    expect(ok.json()).toEqual(admin);
+  });
+
+  it('refuses a role the route does not allow with a 403', async () => {
+    const caregiver: Principal = { userId: 'u-2', role: 'caregiver', caregiverId: 'cg-1' };
+    const res = await app.inject({ method: 'POST', url: '/elders', headers: asPrincipal(caregiver), payload: { name: 'x', birthDate: '1941-02-03' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('AUTH.FORBIDDEN');
+  });
+
   it('answers bad input with a 400 naming the field, in one error shape', async () => {
     const res = await app.inject({
       method: 'POST',
       url: '/elders',
-      headers: { 'x-correlation-id': 'req-elder-1' },
+      headers: { 'x-correlation-id': 'req-elder-1', ...asPrincipal(admin) },
       payload: { name: '王秀英', birthDate: '1941-02-30' },
     });
     expect(res.statusCode).toBe(400);
@@ -69,14 +94,19 @@ describe('service kit (real Kafka + database)', () => {
   });
 
   it('carries a domain error code across the boundary', async () => {
-    const res = await app.inject({ method: 'POST', url: '/elders', payload: { name: '重复', birthDate: '1941-02-03' } });
+    const res = await app.inject({ method: 'POST', url: '/elders', headers: asPrincipal(admin), payload: { name: '重复', birthDate: '1941-02-03' } });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ code: 'REGISTRY.ELDER_DUPLICATE', field: 'idCardNumber', messageZh: '该身份证号已登记' });
     expect(res.json().correlationId).toEqual(res.headers['x-correlation-id']);
   });
 
   it('rejects malformed JSON with a 400, not a 500', async () => {
-    const res = await app.inject({ method: 'POST', url: '/elders', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/elders',
+      headers: { 'content-type': 'application/json', ...asPrincipal(admin) },
+      payload: '{"name":',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('HTTP.400');
   });

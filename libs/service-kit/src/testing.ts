@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import { mintInternalToken, type Principal } from './auth';
 import { configureServiceApp, createFastifyAdapter, type CreateServiceOptions } from './bootstrap';
 
 /**
@@ -15,4 +16,12 @@ export async function bootTestApp(module: unknown, options: CreateServiceOptions
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/** The local default secret (config.ts); tests stand in for the gateway with it. */
+export const TEST_INTERNAL_SECRET = 'yiyang-local-development-internal-token-secret';
+
+/** `Authorization` header carrying an internal token for `principal`, as the gateway would send it. */
+export function asPrincipal(principal: Principal): { authorization: string } {
+  return { authorization: `Bearer ${mintInternalToken(TEST_INTERNAL_SECRET, principal)}` };
 }

@@ -1,1 +1,3 @@
 export * from './topics';
+export * from './vocabulary';
+export * from './events';

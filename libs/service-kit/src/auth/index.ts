@@ -1,0 +1,3 @@
+export * from './principal';
+export * from './internal-token';
+export * from './guard';
