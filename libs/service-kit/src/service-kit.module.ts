@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { InternalAuthGuard } from './auth';
@@ -55,9 +55,16 @@ export class ServiceKitModule {
               level: config.get('LOG_LEVEL'),
               base: { service: options.service },
               genReqId: (req: IncomingMessage) => correlationIdOf(req),
+              // Every line a request logs carries its correlation id, under that name.
+              quietReqLogger: true,
               customAttributeKeys: { reqId: 'correlationId' },
-              autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
             },
+            // Probes and scrapes every few seconds would drown the log.
+            exclude: [
+              { method: RequestMethod.ALL, path: 'health' },
+              { method: RequestMethod.ALL, path: 'health/live' },
+              { method: RequestMethod.ALL, path: 'metrics' },
+            ],
           }),
         }),
         MongooseModule.forRootAsync({
