@@ -25,5 +25,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testTimeout: 60_000,
+  setupFiles: [path.join(__dirname, 'tools/jest/isolated-database.cjs')],
   reporters: ['default', path.join(__dirname, 'tools/jest/summary-reporter.cjs')],
 };

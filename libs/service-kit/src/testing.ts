@@ -1,15 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { randomBytes } from 'node:crypto';
 import { mintInternalToken, type Principal } from './auth';
 import { configureServiceApp, createFastifyAdapter, type CreateServiceOptions } from './bootstrap';
 
 /**
- * Boots a service module the way `runService` does, against the real local Kafka and database,
- * in a database of its own. Requests go through Fastify's `inject` (no port needed).
+ * Boots a service module the way `runService` does, against the real local Kafka and database.
+ * Each test file has a database of its own (MONGO_DB is set by tools/jest/isolated-database.cjs
+ * before the file imports anything). Requests go through Fastify's `inject` (no port needed).
  */
 export async function bootTestApp(module: unknown, options: CreateServiceOptions): Promise<NestFastifyApplication> {
-  process.env['MONGO_DB'] = `test_${options.service}_${randomBytes(4).toString('hex')}`;
   const moduleRef = await Test.createTestingModule({ imports: [module as never] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
   configureServiceApp(app, options);
