@@ -129,6 +129,7 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    let idle = this.idlePollMs;
     while (this.running) {
       let published = 0;
       try {
@@ -136,9 +137,13 @@ export class OutboxRelay {
       } catch (error) {
         this.log.error({ err: error }, 'outbox relay pass failed; will retry');
       }
+      // An empty poll is a query over every registered collection. When nothing is pending the
+      // interval doubles up to 10× (writes in this process nudge the relay awake at once; another
+      // replica's writes wait at most the longest interval).
+      idle = published > 0 ? this.idlePollMs : Math.min(idle * 2, this.idlePollMs * 10);
       if (published === 0 && this.running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.idlePollMs);
+          const timer = setTimeout(resolve, idle);
           this.wake = () => {
             clearTimeout(timer);
             resolve();

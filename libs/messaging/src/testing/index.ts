@@ -33,6 +33,10 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
 }
 
 export interface CollectedRecord {
+  /** From the JSON envelope in the value, when it is one (a DLQ record keeps the original value). */
+  eventId?: string;
+  correlationId?: string;
+  type?: string;
   topic: string;
   partition: number;
   key: string;
@@ -41,24 +45,49 @@ export interface CollectedRecord {
   offset: string;
 }
 
-/** A plain kafkajs consumer that records everything on the topics, for assertions. */
+/**
+ * A plain kafkajs consumer that records what is published to the topics from now on, for
+ * assertions. It starts at the current end of each partition (not the beginning), so a test does
+ * not wade through every earlier run's events on a long-lived local broker; anything produced
+ * after `collect()` resolves — or even while it is joining — is seen.
+ */
 export async function collect(kafka: Kafka, topics: string[]): Promise<{ records: CollectedRecord[]; stop(): Promise<void> }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const starts = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
+  await admin.disconnect();
+
   const records: CollectedRecord[] = [];
   const consumer = kafka.consumer({ groupId: `collector-${uniqueSuffix()}` });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
+  const assigned = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  const startOf = new Map(starts.flatMap(({ topic, offsets }) => offsets.map((o) => [`${topic}/${o.partition}`, BigInt(o.offset)])));
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
+      // Until the seek lands, the group may hand out older records: they are not this test's.
+      if (BigInt(message.offset) < (startOf.get(`${topic}/${partition}`) ?? 0n)) return;
       records.push({ topic, partition, offset: message.offset, ...decode(message) });
     },
   });
+  await assigned;
+  for (const { topic, offsets } of starts) {
+    for (const { partition, offset } of offsets) consumer.seek({ topic, partition, offset });
+  }
   return { records, stop: () => consumer.disconnect() };
 }
 
 function decode(message: KafkaMessage) {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-  return { key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers };
+  const value = message.value?.toString() ?? '';
+  let envelope: { eventId?: string; correlationId?: string; type?: string } = {};
+  try {
+    envelope = JSON.parse(value);
+  } catch {
+    /* not an envelope: a malformed record in a DLQ test */
+  }
+  return { key: message.key?.toString() ?? '', value, headers, eventId: envelope.eventId, correlationId: envelope.correlationId, type: envelope.type };
 }
 
 export async function testDatabase(): Promise<{ db: Db; name: string; url: string; drop(): Promise<void> }> {
