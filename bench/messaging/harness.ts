@@ -30,7 +30,8 @@ export function intEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
   return value;
 }
 
@@ -100,7 +101,11 @@ export function payloadOf(i: number, phase: OrderPlaced['phase'], sentAt: number
 
 /** A fresh topic of this run, `yiyang.bench.<label>-<run>.v1`, with the configured partition count. */
 export function benchTopic(label: string): TopicDefinition {
-  return defineTopic({ name: `yiyang.bench.${label}-${RUN_ID}.v1`, partitions: config.partitions, key: 'elderId' });
+  return defineTopic({
+    name: `yiyang.bench.${label}-${RUN_ID}.v1`,
+    partitions: config.partitions,
+    key: 'elderId',
+  });
 }
 
 export function benchEvent(topic: TopicDefinition): EventDefinition<OrderPlaced> {
@@ -227,7 +232,10 @@ export function plainProducer(kafka: Kafka, topic: string, options: PlainProduce
 }
 
 /** EventPublisher.publish of envelopes built by newEnvelope (validates the payload, UUIDv7, headers). */
-export function backbonePublisher(publisher: EventPublisher, event: EventDefinition<OrderPlaced>): ProducerSide {
+export function backbonePublisher(
+  publisher: EventPublisher,
+  event: EventDefinition<OrderPlaced>,
+): ProducerSide {
   return {
     connect: () => publisher.connect(),
     disconnect: () => publisher.disconnect(),
@@ -239,7 +247,12 @@ export function backbonePublisher(publisher: EventPublisher, event: EventDefinit
 }
 
 /** A bare kafkajs consumer group: eachMessage + JSON.parse (unwraps `payload` when given envelopes). */
-export function plainConsumer(kafka: Kafka, topic: string, groupId: string, value: 'payload' | 'envelope'): ConsumerSide {
+export function plainConsumer(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  value: 'payload' | 'envelope',
+): ConsumerSide {
   const consumer: Consumer = kafka.consumer({ groupId });
   return {
     async start(tracker) {
@@ -247,7 +260,7 @@ export function plainConsumer(kafka: Kafka, topic: string, groupId: string, valu
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
-          const json = JSON.parse(message.value!.toString());
+          const json = JSON.parse(String(message.value));
           tracker.record((value === 'payload' ? json : json.payload) as OrderPlaced);
         },
       });
@@ -279,7 +292,9 @@ export function backboneConsumer(
         registrations: [registration],
         fromBeginning: true,
         // Unset = the library default (3), exactly as a service runs it.
-        ...(options.partitionsConsumedConcurrently ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently } : {}),
+        ...(options.partitionsConsumedConcurrently
+          ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
+          : {}),
       });
       options.tweak?.(consumer);
       await consumer.start();
@@ -310,7 +325,10 @@ export interface ComposeContext {
 }
 
 export function composeVariant(options: ComposeOptions): Variant {
-  const label = options.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const label = options.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   const topic = benchTopic(label);
   const event = benchEvent(topic);
   const groupId = `bench.${label}-${RUN_ID}`;
@@ -320,7 +338,13 @@ export function composeVariant(options: ComposeOptions): Variant {
       ? createKafka(clientId, config.brokers, log)
       : new Kafka({ clientId, brokers: config.brokers, logLevel: logLevel.WARN });
   let publisher: EventPublisher | undefined;
-  const ctx: ComposeContext = { kafka, topic, event, groupId, publisher: () => (publisher ??= new EventPublisher(kafka)) };
+  const ctx: ComposeContext = {
+    kafka,
+    topic,
+    event,
+    groupId,
+    publisher: () => (publisher ??= new EventPublisher(kafka)),
+  };
   const producer = options.producer(ctx);
   const consumer = options.consumer(ctx);
   let started = false;
@@ -355,7 +379,10 @@ export function composeVariant(options: ComposeOptions): Variant {
     async stop() {
       if (started) await consumer.stop().catch((e) => log.warn({ err: e }, `${options.name}: consumer stop`));
       await producer.disconnect().catch((e) => log.warn({ err: e }, `${options.name}: producer disconnect`));
-      if (publisher) await publisher.disconnect().catch((e) => log.warn({ err: e }, `${options.name}: publisher disconnect`));
+      if (publisher)
+        await publisher
+          .disconnect()
+          .catch((e) => log.warn({ err: e }, `${options.name}: publisher disconnect`));
     },
   };
 }
@@ -414,7 +441,12 @@ export const round = (x: number, digits = 1): number | null =>
 const PROBE = 1_000_000_000;
 
 /** Sends `count` messages in batches of config.batchSize, config.inflight send calls at a time. */
-async function sendAll(variant: Variant, count: number, phase: OrderPlaced['phase'], offset = 0): Promise<void> {
+async function sendAll(
+  variant: Variant,
+  count: number,
+  phase: OrderPlaced['phase'],
+  offset = 0,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -427,7 +459,9 @@ async function sendAll(variant: Variant, count: number, phase: OrderPlaced['phas
       await variant.send(batch);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(config.inflight, Math.ceil(count / config.batchSize)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(config.inflight, Math.ceil(count / config.batchSize)) }, worker),
+  );
 }
 
 export async function runVariant(variant: Variant): Promise<VariantResult> {
@@ -449,20 +483,36 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
     cpuUsPerMsg: NaN,
   };
   try {
-    progress(`[${variant.name}] creating ${variant.topic.name} (${variant.topic.partitions} partitions), connecting`);
+    progress(
+      `[${variant.name}] creating ${variant.topic.name} (${variant.topic.partitions} partitions), connecting`,
+    );
     await withTimeout(variant.setup(), 60_000, `${variant.name} setup`);
 
     // Consumer first; it has joined its group once it handled a probe message.
     const joinStart = performance.now();
     await withTimeout(variant.startConsumer(tracker), config.joinTimeoutMs, `${variant.name} consumer start`);
     await withTimeout(sendAll(variant, 1, 'warmup', PROBE), 30_000, `${variant.name} probe send`);
-    await until(() => tracker.warmSeen.has(PROBE), config.joinTimeoutMs, `${variant.name} consumer joining its group`);
+    await until(
+      () => tracker.warmSeen.has(PROBE),
+      config.joinTimeoutMs,
+      `${variant.name} consumer joining its group`,
+    );
     result.joinMs = performance.now() - joinStart;
 
     if (config.warmup > 0) {
-      progress(`[${variant.name}] consumer joined after ${Math.round(result.joinMs)} ms; warm-up ${config.warmup} messages`);
-      await withTimeout(sendAll(variant, config.warmup, 'warmup'), config.drainTimeoutMs, `${variant.name} warm-up send`);
-      await until(() => tracker.warmSeen.size >= config.warmup + 1, config.drainTimeoutMs, `${variant.name} warm-up drain`);
+      progress(
+        `[${variant.name}] consumer joined after ${Math.round(result.joinMs)} ms; warm-up ${config.warmup} messages`,
+      );
+      await withTimeout(
+        sendAll(variant, config.warmup, 'warmup'),
+        config.drainTimeoutMs,
+        `${variant.name} warm-up send`,
+      );
+      await until(
+        () => tracker.warmSeen.size >= config.warmup + 1,
+        config.drainTimeoutMs,
+        `${variant.name} warm-up drain`,
+      );
     }
 
     progress(`[${variant.name}] measuring ${N} messages`);
@@ -471,7 +521,11 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
     const produced = sendAll(variant, N, 'measure').then(() => {
       result.produceMs = performance.now() - t0;
     });
-    await withTimeout(Promise.all([produced, tracker.complete]), config.drainTimeoutMs, `${variant.name} measured run`);
+    await withTimeout(
+      Promise.all([produced, tracker.complete]),
+      config.drainTimeoutMs,
+      `${variant.name} measured run`,
+    );
     const cpu = process.cpuUsage(cpu0);
     result.completed = true;
     result.cpuUsPerMsg = (cpu.user + cpu.system) / N;
@@ -500,7 +554,9 @@ export async function runVariant(variant: Variant): Promise<VariantResult> {
       max: got.length ? got[got.length - 1] : NaN,
       mean: got.length ? sum / got.length : NaN,
     };
-    await withTimeout(variant.stop(), 30_000, `${variant.name} stop`).catch((e) => log.warn({ err: e }, 'stop'));
+    await withTimeout(variant.stop(), 30_000, `${variant.name} stop`).catch((e) =>
+      log.warn({ err: e }, 'stop'),
+    );
   }
   if (result.completed) {
     progress(
@@ -568,16 +624,17 @@ export function median(values: number[]): number {
 }
 
 /** Several rounds of one variant → one row: the median of every figure; completed only if all were. */
-export function summarize(rounds: VariantResult[]): VariantResult {
+export function summarize(variant: string, rounds: VariantResult[]): VariantResult {
   const m = (f: (r: VariantResult) => number) => median(rounds.map(f));
-  const failed = rounds.find((r) => !r.completed);
+  const failed =
+    rounds.length === 0 ? { error: 'not run (an earlier round failed)' } : rounds.find((r) => !r.completed);
   return {
-    variant: rounds[0].variant,
-    description: rounds[0].description,
+    variant,
+    description: rounds[0]?.description ?? '',
     completed: !failed,
     ...(failed ? { error: failed.error } : {}),
-    messages: rounds[0].messages,
-    received: Math.min(...rounds.map((r) => r.received)),
+    messages: config.messages,
+    received: rounds.length ? Math.min(...rounds.map((r) => r.received)) : 0,
     duplicates: rounds.reduce((n, r) => n + r.duplicates, 0),
     durationMs: m((r) => r.durationMs),
     msgsPerSec: failed ? NaN : m((r) => r.msgsPerSec),
@@ -587,7 +644,7 @@ export function summarize(rounds: VariantResult[]): VariantResult {
       p50: m((r) => r.latencyMs.p50),
       p90: m((r) => r.latencyMs.p90),
       p99: m((r) => r.latencyMs.p99),
-      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+      max: m((r) => r.latencyMs.max),
       mean: m((r) => r.latencyMs.mean),
     },
     joinMs: m((r) => r.joinMs),
@@ -611,15 +668,22 @@ export function registerForCleanup(topic: string, groupId: string): void {
 export function cleanup(): Promise<void> {
   cleanedUp ??= (async () => {
     if (ownTopics.size === 0) return;
-    const kafka = new Kafka({ clientId: `bench-cleanup-${RUN_ID}`, brokers: config.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: `bench-cleanup-${RUN_ID}`,
+      brokers: config.brokers,
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     try {
       await withTimeout(admin.connect(), 10_000, 'cleanup connect');
       const existing = new Set(await admin.listTopics());
       const doomed = [...ownTopics].filter((t) => existing.has(t));
-      if (doomed.length > 0) await withTimeout(admin.deleteTopics({ topics: doomed, timeout: 15_000 }), 20_000, 'deleteTopics');
+      if (doomed.length > 0)
+        await withTimeout(admin.deleteTopics({ topics: doomed, timeout: 15_000 }), 20_000, 'deleteTopics');
       await withTimeout(admin.deleteGroups([...ownGroups]), 10_000, 'deleteGroups').catch(() => undefined);
-      progress(`cleanup: deleted ${doomed.length} topic(s) and ${ownGroups.size} consumer group(s) of run ${RUN_ID}`);
+      progress(
+        `cleanup: deleted ${doomed.length} topic(s) and ${ownGroups.size} consumer group(s) of run ${RUN_ID}`,
+      );
     } catch (error) {
       progress(
         `cleanup FAILED — delete by hand: ${[...ownTopics].join(', ')}: ${error instanceof Error ? error.message : error}`,
@@ -631,9 +695,41 @@ export function cleanup(): Promise<void> {
   return cleanedUp;
 }
 
-/** Runs main with a watchdog and signal handling; always cleans up; exits 0 unless it could not run. */
-export function runMain(main: () => Promise<void>): void {
-  const hardStop = (code: number) => void withTimeout(cleanup(), 30_000, 'cleanup').catch(() => undefined).finally(() => process.exit(code));
+/** Fails fast, with a hint, when the broker is not there (instead of minutes of kafkajs retries). */
+export async function preflight(): Promise<void> {
+  const kafka = new Kafka({
+    clientId: `bench-preflight-${RUN_ID}`,
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    retry: { retries: 2, initialRetryTime: 300 },
+  });
+  const admin = kafka.admin();
+  try {
+    await withTimeout(
+      admin.connect().then(() => admin.listTopics()),
+      15_000,
+      'connecting to the broker',
+    );
+  } catch (error) {
+    throw new Error(
+      `Kafka broker not reachable at ${config.brokers.join(',')} (${error instanceof Error ? error.message : error}). ` +
+        'Start the local infrastructure with `npm run infra:up`.',
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs main (which resolves to the exit code) with a watchdog and signal handling, and always
+ * cleans up. Exit 1 means the benchmark could not measure, never that a target was missed.
+ */
+export function runMain(main: () => Promise<number>): void {
+  const hardStop = (code: number) =>
+    void withTimeout(cleanup(), 30_000, 'cleanup')
+      .catch(() => undefined)
+      .finally(() => process.exit(code));
   const watchdog = setTimeout(() => {
     progress(`watchdog: run exceeded BENCH_TIMEOUT_MS=${config.totalTimeoutMs} ms, cleaning up and exiting`);
     hardStop(1);
@@ -646,8 +742,10 @@ export function runMain(main: () => Promise<void>): void {
     });
   }
   main()
-    .then(() => cleanup())
-    .then(() => process.exit(0))
+    .then(async (code) => {
+      await cleanup();
+      process.exit(code);
+    })
     .catch((error) => {
       progress(`bench could not run: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
       hardStop(1);

@@ -12,11 +12,17 @@ import { performance } from 'node:perf_hooks';
 import type { KafkaMessage } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { EnvelopeSchema, type Envelope } from '@yiyang/contracts';
-import { EventConsumer, EventPublisher, envelopeHeaders, messagingMetrics, newEnvelope, type HandlerRegistration } from '@yiyang/messaging';
+import {
+  EventConsumer,
+  EventPublisher,
+  envelopeHeaders,
+  messagingMetrics,
+  newEnvelope,
+  type HandlerRegistration,
+} from '@yiyang/messaging';
 import { benchEvent, benchTopic, log, payloadOf, type OrderPlaced } from './harness';
 import { Kafka, logLevel } from 'kafkajs';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const ProduceRequest = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: object) => {
   encode(): Promise<{ buffer: Buffer }>;
 };
@@ -24,9 +30,10 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
   RecordBatch(args: object): Promise<{ buffer: Buffer }>;
 };
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: object) => unknown;
-const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d: unknown) => Promise<{ records: unknown[] }>;
+const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (
+  d: unknown,
+) => Promise<{ records: unknown[] }>;
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => unknown;
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const BATCH = 500;
 const TRIALS = 9;
@@ -43,7 +50,12 @@ const rows: Row[] = [];
  * GC threads included) rather than wall time, and the minimum over TRIALS trials of ~200 ms each:
  * other load on the machine then barely shifts the figures.
  */
-async function measure(side: string, what: string, perCall: number, fn: (i: number) => unknown): Promise<number> {
+async function measure(
+  side: string,
+  what: string,
+  perCall: number,
+  fn: (i: number) => unknown,
+): Promise<number> {
   let calls = 0;
   const t = performance.now();
   while (performance.now() - t < 200) await fn(calls++); // warm up and size a trial
@@ -64,34 +76,50 @@ async function measure(side: string, what: string, perCall: number, fn: (i: numb
 async function main() {
   const topic = benchTopic('micro');
   const event = benchEvent(topic);
-  const payloads: OrderPlaced[] = Array.from({ length: BATCH }, (_, i) => payloadOf(i, 'measure', performance.now()));
+  const payloads: OrderPlaced[] = Array.from({ length: BATCH }, (_, i) =>
+    payloadOf(i, 'measure', performance.now()),
+  );
   const envelopes = payloads.map((p) => newEnvelope('bench', event, { key: p.elderId, payload: p }));
-  const json = { payload: payloads.map((p) => JSON.stringify(p)), envelope: envelopes.map((e) => JSON.stringify(e)) };
+  const json = {
+    payload: payloads.map((p) => JSON.stringify(p)),
+    envelope: envelopes.map((e) => JSON.stringify(e)),
+  };
   process.stderr.write(
     `value size: payload ${json.payload[0].length} B, envelope ${json.envelope[0].length} B; ` +
       `4 headers ${JSON.stringify(envelopeHeaders(envelopes[0])).length} B\n`,
   );
 
   // ---- producer side
-  await measure('produce', 'JSON.stringify(payload)              [baseline]', 1, (i) => JSON.stringify(payloads[i % BATCH]));
+  await measure('produce', 'JSON.stringify(payload)              [baseline]', 1, (i) =>
+    JSON.stringify(payloads[i % BATCH]),
+  );
   await measure('produce', 'newEnvelope (zod payload parse + UUIDv7 + ISO date)', 1, (i) =>
     newEnvelope('bench', event, { key: payloads[i % BATCH].elderId, payload: payloads[i % BATCH] }),
   );
-  await measure('produce', '  of which payload safeParse', 1, (i) => event.payload.safeParse(payloads[i % BATCH]));
+  await measure('produce', '  of which payload safeParse', 1, (i) =>
+    event.payload.safeParse(payloads[i % BATCH]),
+  );
   await measure('produce', '  of which uuidv7()', 1, () => uuidv7());
   await measure('produce', 'JSON.stringify(envelope)', 1, (i) => JSON.stringify(envelopes[i % BATCH]));
   await measure('produce', 'envelopeHeaders(envelope)', 1, (i) => envelopeHeaders(envelopes[i % BATCH]));
 
   type Msg = { key: string; value: string; headers?: Record<string, string> };
   const variants: Record<string, Msg[]> = {
-    'payload, no headers                  [baseline]': payloads.map((p, i) => ({ key: p.elderId, value: json.payload[i] })),
+    'payload, no headers                  [baseline]': payloads.map((p, i) => ({
+      key: p.elderId,
+      value: json.payload[i],
+    })),
     'envelope, no headers': envelopes.map((e, i) => ({ key: e.key, value: json.envelope[i] })),
     'envelope + 1 header (event type)': envelopes.map((e, i) => ({
       key: e.key,
       value: json.envelope[i],
       headers: { 'yiyang-event-type': e.type },
     })),
-    'envelope + 4 headers (EventPublisher)': envelopes.map((e, i) => ({ key: e.key, value: json.envelope[i], headers: envelopeHeaders(e) })),
+    'envelope + 4 headers (EventPublisher)': envelopes.map((e, i) => ({
+      key: e.key,
+      value: json.envelope[i],
+      headers: envelopeHeaders(e),
+    })),
   };
   const batches: Record<string, Buffer> = {};
   for (const [name, messages] of Object.entries(variants)) {
@@ -108,27 +136,40 @@ async function main() {
 
   // ---- consumer side
   for (const [name, buffer] of Object.entries(batches)) {
-    await measure('consume', `kafkajs decode record batch: ${name}`, BATCH, () => RecordBatchDecoder(new Decoder(buffer)));
+    await measure('consume', `kafkajs decode record batch: ${name}`, BATCH, () =>
+      RecordBatchDecoder(new Decoder(buffer)),
+    );
   }
   const messages = (headers: boolean): KafkaMessage[] =>
-    envelopes.map((e, i) => ({
-      key: Buffer.from(e.key),
-      value: Buffer.from(json.envelope[i]),
-      headers: headers ? Object.fromEntries(Object.entries(envelopeHeaders(e)).map(([k, v]) => [k, Buffer.from(v)])) : {},
-      offset: String(1000 + i),
-      timestamp: String(Date.now()),
-      attributes: 0,
-    }) as KafkaMessage);
+    envelopes.map(
+      (e, i) =>
+        ({
+          key: Buffer.from(e.key),
+          value: Buffer.from(json.envelope[i]),
+          headers: headers
+            ? Object.fromEntries(Object.entries(envelopeHeaders(e)).map(([k, v]) => [k, Buffer.from(v)]))
+            : {},
+          offset: String(1000 + i),
+          timestamp: String(Date.now()),
+          attributes: 0,
+        }) as KafkaMessage,
+    );
   const envMessages = messages(true);
   const payloadBuffers = json.payload.map((s) => Buffer.from(s));
   let sink = 0;
   await measure('consume', 'JSON.parse(value.toString())          [baseline]', 1, (i) => {
     sink += (JSON.parse(payloadBuffers[i % BATCH].toString()) as OrderPlaced).i;
   });
-  await measure('consume', 'JSON.parse(envelope value)', 1, (i) => JSON.parse(envMessages[i % BATCH].value!.toString()));
-  const parsedEnvelopes = envMessages.map((m) => JSON.parse(m.value!.toString()) as Envelope);
-  await measure('consume', 'EnvelopeSchema.safeParse', 1, (i) => EnvelopeSchema.safeParse(parsedEnvelopes[i % BATCH]));
-  await measure('consume', 'payload safeParse', 1, (i) => event.payload.safeParse(parsedEnvelopes[i % BATCH].payload));
+  await measure('consume', 'JSON.parse(envelope value)', 1, (i) =>
+    JSON.parse(String(envMessages[i % BATCH].value)),
+  );
+  const parsedEnvelopes = envMessages.map((m) => JSON.parse(String(m.value)) as Envelope);
+  await measure('consume', 'EnvelopeSchema.safeParse', 1, (i) =>
+    EnvelopeSchema.safeParse(parsedEnvelopes[i % BATCH]),
+  );
+  await measure('consume', 'payload safeParse', 1, (i) =>
+    event.payload.safeParse(parsedEnvelopes[i % BATCH].payload),
+  );
 
   const kafka = new Kafka({ clientId: 'micro', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
   const registration: HandlerRegistration = {
@@ -170,7 +211,8 @@ async function main() {
 
   console.log('');
   console.log('Per-message CPU cost (µs of process CPU, best of 9 trials; in-process, no broker)');
-  for (const r of rows) console.log(`${r.side.padEnd(8)} ${r.what.padEnd(70)} ${r.usPerMsg.toFixed(2).padStart(7)}`);
+  for (const r of rows)
+    console.log(`${r.side.padEnd(8)} ${r.what.padEnd(70)} ${r.usPerMsg.toFixed(2).padStart(7)}`);
   if (sink === -1) console.log(sink);
 }
 

@@ -17,10 +17,11 @@
  *   BENCH_INFLIGHT (1: send calls in flight at once, same for both)  BENCH_ROUNDS (2)  BENCH_TARGET (0.5)
  *   BENCH_DRAIN_TIMEOUT_MS (180000)  BENCH_TIMEOUT_MS (600000, hard stop)  BENCH_OUT (bench/results/messaging.json)
  *   BENCH_BACKBONE_PCC (unset: EventConsumer's default partitionsConsumedConcurrently)  KAFKA_BROKERS
- * A measurement, not a gate: exits 0 whether or not the target is met (1 only if it could not run).
+ * A measurement, not a gate: exits 0 whether or not the target is met; 1 only if it could not measure
+ * (broker down, a variant timed out). The whole run is bounded by timeouts and always deletes its topics.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import {
   backboneConsumer,
@@ -31,6 +32,7 @@ import {
   outPath,
   plainConsumer,
   plainProducer,
+  preflight,
   printTable,
   progress,
   reportOf,
@@ -44,7 +46,8 @@ import {
 const baseline = () =>
   composeVariant({
     name: 'baseline',
-    description: 'bare kafkajs: kafka.producer() defaults, send() of payload JSON; consumer group eachMessage + JSON.parse',
+    description:
+      'bare kafkajs: kafka.producer() defaults, send() of payload JSON; consumer group eachMessage + JSON.parse',
     client: 'plain',
     producer: ({ kafka, topic }) => plainProducer(kafka, topic.name, { value: 'payload' }),
     consumer: ({ kafka, topic, groupId }) => plainConsumer(kafka, topic.name, groupId, 'payload'),
@@ -60,7 +63,9 @@ const backbone = () =>
     producer: ({ publisher, event }) => backbonePublisher(publisher(), event),
     consumer: ({ kafka, publisher, event, groupId }) =>
       backboneConsumer(kafka, publisher(), event, groupId, {
-        partitionsConsumedConcurrently: process.env['BENCH_BACKBONE_PCC'] ? intEnv('BENCH_BACKBONE_PCC', 3) : undefined,
+        partitionsConsumedConcurrently: process.env['BENCH_BACKBONE_PCC']
+          ? intEnv('BENCH_BACKBONE_PCC', 3)
+          : undefined,
       }),
   });
 
@@ -71,12 +76,24 @@ runMain(async () => {
       `partitions=${config.partitions}, warm-up=${config.warmup}, in-flight sends=${config.inflight}, brokers=${config.brokers.join(',')}`,
   );
 
+  await preflight();
+  const loadBefore = loadavg()[0];
   const rounds: VariantResult[] = [];
-  for (let k = 0; k < config.rounds; k++) {
-    for (const make of k % 2 === 0 ? [baseline, backbone] : [backbone, baseline]) rounds.push(await runVariant(make()));
+  measuring: for (let k = 0; k < config.rounds; k++) {
+    for (const make of k % 2 === 0 ? [baseline, backbone] : [backbone, baseline]) {
+      const result = await runVariant(make());
+      rounds.push(result);
+      if (!result.completed) break measuring; // no point in more rounds; report what failed
+    }
   }
-  const base = summarize(rounds.filter((r) => r.variant === 'baseline'));
-  const back = summarize(rounds.filter((r) => r.variant === 'backbone'));
+  const base = summarize(
+    'baseline',
+    rounds.filter((r) => r.variant === 'baseline'),
+  );
+  const back = summarize(
+    'backbone',
+    rounds.filter((r) => r.variant === 'backbone'),
+  );
   const results = [base, back];
   const ratio = base.completed && back.completed ? back.msgsPerSec / base.msgsPerSec : null;
   const pass = ratio !== null && ratio >= config.target;
@@ -90,6 +107,8 @@ runMain(async () => {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     brokers: config.brokers,
+    /** 1-minute load average before and after: > ~1.5 on 2 cores means others competed for the CPU. */
+    loadavg1m: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 },
     N: config.messages,
     config: {
       messages: config.messages,
@@ -106,7 +125,13 @@ runMain(async () => {
       const { description: _description, ...rest } = reportOf(r);
       return rest;
     }),
+    /** backbone msgs/s ÷ baseline msgs/s (medians): the figure the target applies to. */
     ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+    /** baseline CPU/msg ÷ backbone CPU/msg: the same comparison, far less sensitive to other load. */
+    cpuRatio:
+      base.completed && back.completed
+        ? Math.round((base.cpuUsPerMsg / back.cpuUsPerMsg) * 1000) / 1000
+        : null,
     target: config.target,
     pass,
   };
@@ -117,14 +142,16 @@ runMain(async () => {
   console.log(
     `Messaging round trip (produce → Kafka → consume → handler): N=${config.messages}, batch=${config.batchSize}, ` +
       `${config.partitions} partitions, ${config.keys} keys, ${process.version}, ${cpus().length} CPUs; ` +
-      `median of ${config.rounds} round(s)`,
+      `median of ${config.rounds} round(s); load avg ${report.loadavg1m.before} → ${report.loadavg1m.after}`,
   );
   printTable(results);
   console.log('');
   console.log(
     ratio === null
       ? `ratio backbone/baseline throughput: n/a (a variant failed) — target ≥ ${config.target}: NOT MET`
-      : `ratio backbone/baseline throughput: ${ratio.toFixed(3)} — target ≥ ${config.target}: ${pass ? 'MET' : 'NOT MET'}`,
+      : `ratio backbone/baseline throughput: ${ratio.toFixed(3)} — target ≥ ${config.target}: ${pass ? 'MET' : 'NOT MET'}` +
+          ` (CPU per message: backbone ${(back.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}× baseline)`,
   );
   console.log(`results: ${out}`);
+  return ratio === null ? 1 : 0; // a missed target is a result (0); a failed measurement is not (1)
 });

@@ -185,7 +185,7 @@ export class OutboxRelay {
       .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
     if (entries.length > 0) {
       await this.publisher.send(
-        entries.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: headersOf(e) })),
+        entries.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: envelopeHeaders(e.type) })),
       );
       await this.options.afterPublish?.(entries.map((e) => e.eventId));
     }
@@ -200,13 +200,5 @@ export class OutboxRelay {
     }
     messagingMetrics.relayed.inc({ collection: collection.collectionName }, entries.length);
     return entries.length;
-  }
-}
-
-function headersOf(entry: OutboxEntry): Record<string, string> {
-  try {
-    return envelopeHeaders(JSON.parse(entry.value) as Envelope);
-  } catch {
-    return { 'content-type': 'application/json', 'yiyang-event-id': entry.eventId, 'yiyang-event-type': entry.type };
   }
 }

@@ -37,7 +37,7 @@ export class EventPublisher {
   /** Publishes envelopes; resolves only when the broker has acknowledged all of them. */
   async publish(envelopes: readonly Envelope[], topicOf: (e: Envelope) => string): Promise<void> {
     await this.send(
-      envelopes.map((e) => ({ topic: topicOf(e), key: e.key, value: JSON.stringify(e), headers: envelopeHeaders(e) })),
+      envelopes.map((e) => ({ topic: topicOf(e), key: e.key, value: JSON.stringify(e), headers: envelopeHeaders(e.type) })),
     );
   }
 

@@ -103,7 +103,7 @@ describe('event consumer (real Kafka + database)', () => {
       await publish({ visitId: 'after-poison', fen: 300, failTimes: 0 }, 'elder-7');
       await waitFor(() => handled.includes('after-poison'), 'the message behind the poison one');
       expect(attempts.get('poison')).toBe(3);
-      const parked = await waitFor(() => dlq.records.find((r) => r.headers['yiyang-event-id'] === poison.eventId), 'the DLQ record');
+      const parked = await waitFor(() => dlq.records.find((r) => r.eventId === poison.eventId), 'the DLQ record');
       expect(parked.headers['yiyang-dlq-reason']).toBe('HANDLER');
       expect(parked.headers['yiyang-dlq-attempts']).toBe('3');
       expect(parked.headers['yiyang-dlq-error']).toContain('database hiccup #3');

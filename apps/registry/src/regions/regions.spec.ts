@@ -33,7 +33,7 @@ describe('regions (real Kafka + database)', () => {
       expect(list.json().map((r: { code: string }) => r.code)).toEqual(['130203000000', '130203001000', '130203001001']);
 
       const announced = await waitFor(
-        () => sink.records.find((r) => r.headers['yiyang-correlation-id'] === correlationId),
+        () => sink.records.find((r) => r.correlationId === correlationId),
         'the region event',
       );
       expect(JSON.parse(announced.value).payload.region).toMatchObject({ code: '130203000000', name: '路北区', level: 'COUNTY' });
