@@ -1,10 +1,16 @@
 import { z } from 'zod';
 
-/** Environment every service reads. Local defaults exist only outside production. */
+/**
+ * A default that exists only outside production: in production a forgotten variable must stop
+ * the boot, not silently point at localhost or use a well-known development key.
+ */
+export function localDefault<T extends z.ZodType>(schema: T, fallback: z.input<T>) {
+  return process.env['NODE_ENV'] === 'production' ? schema : schema.default(fallback as never);
+}
+
+/** Environment every service reads. */
 export function baseConfigSchema(service: string, defaultPort: number) {
-  const production = process.env['NODE_ENV'] === 'production';
-  // In production a forgotten variable must stop the boot, not silently point at localhost.
-  const local = <T extends z.ZodType>(schema: T, fallback: z.input<T>) => (production ? schema : schema.default(fallback as never));
+  const local = localDefault;
   return z.object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     SERVICE_NAME: z.string().default(service),
