@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { ROOT, ensureInstalled, infra, say, serviceEnv } from './common.mjs';
+import { ROOT, ensureInstalled, infra, run, say, serviceEnv } from './common.mjs';
 
 export const SERVICES = [
   { name: 'gateway', port: 3000 },
@@ -81,6 +81,21 @@ async function stopAll(code) {
   process.exit(code);
 }
 
+/**
+ * The demo district (tools/demo-data): Lubei district's streets, communities, service points,
+ * providers, caregivers, catalogue and an elder roster, loaded through the registry's own API.
+ * Idempotent and quick when already loaded. DEMO_ELDERS sets the roster size (FerretDB imports a
+ * few hundred rows a second, so the default keeps a first start short); DEMO_DATA=0 skips it.
+ */
+async function loadDemoData() {
+  if (process.env.DEMO_DATA === '0') return;
+  say('loading the demo district (Lubei, Tangshan)…');
+  const code = await run(process.execPath, ['-r', '@swc-node/register', 'tools/demo-data/load.ts'], {
+    env: serviceEnv({ DEMO_ELDERS: process.env.DEMO_ELDERS ?? '2000', REGISTRY_URL: 'http://127.0.0.1:3001' }),
+  });
+  if (code !== 0) say('demo data did not load completely (see above); the services keep running');
+}
+
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
@@ -90,6 +105,7 @@ try {
   say('starting services…');
   for (const service of SERVICES) startService(service);
   await Promise.all(SERVICES.map((s) => waitReady(s)));
+  await loadDemoData();
   say('Yiyang is up:');
   for (const { name, port } of SERVICES) {
     process.stdout.write(`  ${name.padEnd(11)} http://127.0.0.1:${port}   (API docs /docs, health /health, metrics /metrics)\n`);

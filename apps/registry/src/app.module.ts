@@ -11,6 +11,7 @@ import { CoverageModule } from './coverage/coverage.module';
 import { FacilitiesModule } from './facilities/facilities.module';
 import { ContractsModule } from './providers/contracts.module';
 import { ProvidersModule } from './providers/providers.module';
+import { RosterImportModule } from './roster-import/roster-import.module';
 import { SERVICE } from './service';
 
 @Module({
@@ -27,6 +28,7 @@ import { SERVICE } from './service';
     EldersModule,
     AssessmentsModule,
     AuditModule,
+    RosterImportModule,
   ],
 })
 export class AppModule {}

@@ -75,6 +75,9 @@ export class ServiceKitModule {
             // Indexes are the idempotency mechanism (unique effect ids), so they must exist before traffic.
             autoIndex: true,
             serverSelectionTimeoutMS: 10_000,
+            // Bounded: FerretDB gives each database 100 SQLite connections and an update holds two
+            // at once; a service bursting past that starves the pool and stalls every writer.
+            maxPoolSize: Number(process.env['MONGO_POOL_SIZE'] ?? 10),
           }),
         }),
         MessagingModule.forRootAsync({
