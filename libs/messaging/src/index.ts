@@ -12,3 +12,4 @@ export * from './metrics';
 export * from './health';
 export * from './nest/handle-event.decorator';
 export * from './nest/messaging.module';
+export * from './nest/outbox-document';

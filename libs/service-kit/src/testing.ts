@@ -24,3 +24,20 @@ export const TEST_INTERNAL_SECRET = 'yiyang-local-development-internal-token-sec
 export function asPrincipal(principal: Principal): { authorization: string } {
   return { authorization: `Bearer ${mintInternalToken(TEST_INTERNAL_SECRET, principal)}` };
 }
+
+/** The smoke test every service has: it boots against the real infrastructure, ready, with its API described. */
+export function itBootsReady(module: unknown, options: CreateServiceOptions): void {
+  describe(`${options.service} service (real Kafka + database)`, () => {
+    let app: NestFastifyApplication;
+    beforeAll(async () => {
+      app = await bootTestApp(module, options);
+    });
+    afterAll(() => app?.close());
+
+    it('boots ready, with its API described', async () => {
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      const doc = (await app.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+      expect(doc.info.title).toBe(options.title);
+    });
+  });
+}

@@ -1,8 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 @Schema({ collection: 'caregivers', versionKey: false })
-export class Caregiver {
+export class Caregiver extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
@@ -44,15 +44,6 @@ export class Caregiver {
 
   @Prop({ required: true, index: true })
   active!: boolean;
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const CaregiverSchema = SchemaFactory.createForClass(Caregiver);

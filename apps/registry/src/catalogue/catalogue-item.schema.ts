@@ -1,9 +1,9 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { ServiceCategory } from '@yiyang/contracts';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 @Schema({ collection: 'catalogue_items', versionKey: false })
-export class CatalogueItem {
+export class CatalogueItem extends OutboxDocument {
   /** The code (`MEAL_DELIVERY`) is the id: orders, skills, prices and subsidies all refer to it. */
   @Prop({ type: String, required: true })
   _id!: string;
@@ -25,15 +25,6 @@ export class CatalogueItem {
 
   @Prop({ required: true, index: true })
   active!: boolean;
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const CatalogueItemSchema = SchemaFactory.createForClass(CatalogueItem);

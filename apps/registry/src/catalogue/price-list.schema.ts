@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 export interface PriceEntry {
   priceFen: number;
@@ -14,7 +14,7 @@ export interface PriceEntry {
  * change of that price, and keeps the PriceChanged events of one provider's item in order.
  */
 @Schema({ collection: 'price_lists', versionKey: false })
-export class PriceList {
+export class PriceList extends OutboxDocument {
   /** `${providerId}:${itemCode}` — deterministic, so two first prices for a pair collide on _id. */
   @Prop({ type: String, required: true })
   _id!: string;
@@ -27,15 +27,6 @@ export class PriceList {
 
   @Prop({ type: [Object], default: [] })
   entries!: PriceEntry[];
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const PriceListSchema = SchemaFactory.createForClass(PriceList);

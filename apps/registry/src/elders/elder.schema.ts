@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { CapabilityLevel, ElderCategory, ElderStatus, Gender } from '@yiyang/contracts';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 export interface StoredGuardian {
   guardianId: string;
@@ -32,7 +32,7 @@ export interface LatestAssessment {
  * (coverage) — keep them. ID number and phones exist only as ciphertext + keyed hash.
  */
 @Schema({ collection: 'elders', versionKey: false, timestamps: true })
-export class Elder {
+export class Elder extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
@@ -104,18 +104,9 @@ export class Elder {
   @Prop({ type: Object, default: () => ({ caregiverGender: null }) })
   preferences!: { caregiverGender: Gender | null };
 
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
   /** Id of the write that produced this version: tells a batch which of its guarded updates won. */
   @Prop({ type: String, default: null })
   changeId!: string | null;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 
   createdAt?: Date;
   updatedAt?: Date;

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 export type FacilityKind = 'STREET_CENTRE' | 'DAY_CARE_STATION' | 'CANTEEN' | 'INSTITUTION';
 export interface WeeklySlot {
@@ -9,7 +9,7 @@ export interface WeeklySlot {
 }
 
 @Schema({ collection: 'facilities', versionKey: false })
-export class Facility {
+export class Facility extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
@@ -50,15 +50,6 @@ export class Facility {
 
   @Prop({ required: true, index: true })
   open!: boolean;
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const FacilitySchema = SchemaFactory.createForClass(Facility);

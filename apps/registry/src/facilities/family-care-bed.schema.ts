@@ -1,9 +1,9 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 /** 家庭养老床位: an elder's home fitted out and monitored like a nursing bed. */
 @Schema({ collection: 'family_care_beds', versionKey: false })
-export class FamilyCareBed {
+export class FamilyCareBed extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
@@ -29,15 +29,6 @@ export class FamilyCareBed {
 
   @Prop({ required: true, index: true })
   active!: boolean;
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const FamilyCareBedSchema = SchemaFactory.createForClass(FamilyCareBed);

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 export interface ServiceContractEntry {
   contractId: string;
@@ -13,7 +13,7 @@ export interface ServiceContractEntry {
 }
 
 @Schema({ collection: 'providers', versionKey: false })
-export class Provider {
+export class Provider extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
@@ -46,9 +46,6 @@ export class Provider {
   @Prop({ required: true, index: true })
   active!: boolean;
 
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
   /**
    * Service contracts live in their provider's document. The overlap rule ("no two contracts of one
    * provider for one region at once") is then checked and written under one version guard — without
@@ -61,12 +58,6 @@ export class Provider {
   /** Guards contract writes separately from `version`, so editing a provider and signing a contract do not collide. */
   @Prop({ required: true, default: 0 })
   contractsRevision!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const ProviderSchema = SchemaFactory.createForClass(Provider);

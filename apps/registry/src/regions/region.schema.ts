@@ -1,8 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { OutboxEntry } from '@yiyang/messaging';
+import { OutboxDocument } from '@yiyang/messaging';
 
 @Schema({ collection: 'regions', versionKey: false })
-export class Region {
+export class Region extends OutboxDocument {
   /** The 12-digit statistical division code is the id: stable, meaningful, unique. */
   @Prop({ type: String, required: true })
   _id!: string;
@@ -21,15 +21,6 @@ export class Region {
 
   @Prop({ type: Object, required: true })
   centre!: { lat: number; lng: number };
-
-  @Prop({ required: true, default: 1 })
-  version!: number;
-
-  @Prop({ type: [Object], default: [] })
-  outbox!: OutboxEntry[];
-
-  @Prop({ default: false })
-  outboxPending!: boolean;
 }
 
 export const RegionSchema = SchemaFactory.createForClass(Region);
