@@ -70,7 +70,9 @@ type StoredElder = Omit<Elder, 'outbox' | 'outboxPending'>;
 type Changes = { set: Partial<StoredElder>; changedFields: string[]; added: ElderCategory[]; removed: ElderCategory[] };
 
 const BATCH_SIZE = 1_000;
-const MAX_BATCH_ATTEMPTS = 3;
+// The first attempt inserts the whole batch blind (see upsertBatch), so one attempt more than the
+// three a guarded update may lose in a row.
+const MAX_BATCH_ATTEMPTS = 4;
 const REFRESH_EVERY_MS = 6 * 60 * 60 * 1000;
 const REVEAL_ROLES: readonly string[] = ['civil_affairs_admin', 'assessor'];
 const STATUS_TRANSITIONS: Record<ElderStatus, readonly ElderStatus[]> = {
@@ -499,9 +501,16 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     for (const code of new Set(batch.map((r) => r.profile.regionCode))) {
       if (!regionCache.has(code)) regionCache.set(code, this.communityInScope(principal, code).catch((e: unknown) => toProblem(e, 'regionCode')));
     }
-    const existing = await this.collection
-      .find({ idCardHash: { $in: batch.map((r) => r.idCardHash) } } as never, { projection: { outbox: 0 } })
-      .toArray();
+    // Insert first, look up later: the first attempt treats every row as new and lets the unique
+    // index on idCardHash pick out the people already on file; only those rows come back here for a
+    // lookup. A roster of new people (the usual first import) then needs no lookup at all, which
+    // matters where reads cannot use indexes (FerretDB: a `$in` of 1,000 hashes scans the collection).
+    const existing =
+      attempt === 1
+        ? []
+        : await this.collection
+            .find({ idCardHash: { $in: batch.map((r) => r.idCardHash) } } as never, { projection: { outbox: 0 } })
+            .toArray();
     const byHash = new Map(existing.map((e) => [e.idCardHash, e]));
 
     const creates: { row: BatchRow; doc: StoredElder; events: PendingEvent[] }[] = [];
@@ -545,7 +554,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       } catch (error) {
         const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
         if (!writeErrors?.length || writeErrors.some((w) => w.code !== 11000)) throw error;
-        // Someone registered the same person between our lookup and our insert: update it instead.
+        // Already on file (or registered meanwhile by someone else): look it up and update it instead.
         for (const w of writeErrors) failed.add(w.index);
       }
       creates.forEach((c, i) => {
