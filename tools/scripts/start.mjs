@@ -91,7 +91,7 @@ async function loadDemoData() {
   if (process.env.DEMO_DATA === '0') return;
   say('loading the demo district (Lubei, Tangshan)…');
   const code = await run(process.execPath, ['-r', '@swc-node/register', 'tools/demo-data/load.ts'], {
-    env: serviceEnv({ DEMO_ELDERS: process.env.DEMO_ELDERS ?? '2000', REGISTRY_URL: 'http://127.0.0.1:3001' }),
+    env: serviceEnv({ DEMO_ELDERS: process.env.DEMO_ELDERS ?? '2000', REGISTRY_URL: `http://127.0.0.1:${SERVICES.find((x) => x.name === 'registry').port}` }),
   });
   if (code !== 0) say('demo data did not load completely (see above); the services keep running');
 }

@@ -16,7 +16,7 @@ try {
 
   exitCode = await run(
     'npx',
-    ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', '--skipNxCache=false', ...process.argv.slice(2)],
+    ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
     { env: serviceEnv({ NX_DAEMON: 'false', NX_NO_CLOUD: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }) },
   );
 

@@ -68,7 +68,7 @@ export class CaregiversService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.caregivers.collection as never);
+    await this.relay.register(this.caregivers.collection);
   }
 
   async create(principal: Principal, body: unknown, correlationId: string): Promise<CaregiverView> {

@@ -64,7 +64,7 @@ export class CatalogueService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.items.collection as never);
+    await this.relay.register(this.items.collection);
   }
 
   async upsert(body: unknown, correlationId: string): Promise<CatalogueItemView> {

@@ -70,7 +70,7 @@ export class PricesService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.prices.collection as never);
+    await this.relay.register(this.prices.collection);
   }
 
   /**

@@ -131,7 +131,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async onModuleInit(): Promise<void> {
     // The unique idCardHash index is what refuses a duplicate person: it must exist before traffic.
     await this.elders.init();
-    await this.relay.register(this.elders.collection as never);
+    await this.relay.register(this.elders.collection);
   }
 
   onApplicationBootstrap(): void {

@@ -1,9 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getConnectionToken } from '@nestjs/mongoose';
-import { uniqueSuffix } from '@yiyang/messaging/testing';
 import type { Principal } from '@yiyang/service-kit';
 import { asPrincipal, bootTestApp } from '@yiyang/service-kit/testing';
 import type { Connection } from 'mongoose';
+import { AppModule } from '../app.module';
 import { SERVICE } from '../service';
 import { composeIdCard } from './domain/id-card';
 import type { ElderInput } from './elder-input';
@@ -17,17 +17,12 @@ export const COMMUNITY = '130203001001';
 export const COMMUNITY_2 = '130203001002';
 export const LUNAN_COMMUNITY = '130202001001';
 
-/**
- * Boots the registry in a database of its own. ServiceKitModule validates the environment when
- * AppModule is first imported — before bootTestApp picks a database — so the name is chosen here
- * first and AppModule imported afterwards (otherwise every suite shares yiyang_registry).
- */
-export async function bootRegistry(): Promise<NestFastifyApplication> {
-  process.env['MONGO_DB'] = `test_registry_${uniqueSuffix()}`;
-  const { AppModule } = await import('../app.module');
+/** Boots the registry (in this test file's own database: tools/jest/isolated-database.cjs). */
+export function bootRegistry(): Promise<NestFastifyApplication> {
   return bootTestApp(AppModule, SERVICE);
 }
 
+/** Drops the test file's database, so repeated local runs do not pile up databases in FerretDB. */
 export async function closeRegistry(app: NestFastifyApplication | undefined): Promise<void> {
   if (!app) return;
   await app.get<Connection>(getConnectionToken()).dropDatabase().catch(() => undefined);

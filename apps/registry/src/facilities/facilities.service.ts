@@ -70,7 +70,7 @@ export class FacilitiesService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.facilities.collection as never);
+    await this.relay.register(this.facilities.collection);
   }
 
   async create(principal: Principal, body: unknown, correlationId: string): Promise<FacilityView> {

@@ -57,7 +57,7 @@ export class FamilyCareBedsService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.beds.collection as never);
+    await this.relay.register(this.beds.collection);
   }
 
   async create(principal: Principal, body: unknown, correlationId: string): Promise<FamilyCareBedView> {

@@ -100,7 +100,7 @@ export class ProvidersService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.providers.collection as never);
+    await this.relay.register(this.providers.collection);
   }
 
   async create(principal: Principal, body: unknown, correlationId: string): Promise<ProviderView> {

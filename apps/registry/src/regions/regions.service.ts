@@ -37,7 +37,7 @@ export class RegionsService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.regions.collection as never);
+    await this.relay.register(this.regions.collection);
   }
 
   /**
