@@ -59,36 +59,40 @@ export const ReadingVitalsSchema = z.object({
 });
 export type Vitals = z.infer<typeof ReadingVitalsSchema>;
 
-/**
- * One reading as it travels on `yiyang.monitoring.telemetry.v1`, keyed by deviceId. Deliberately
- * compact: times are epoch milliseconds, the device's binding (elder, facility, region) is NOT
- * repeated — the rule engine knows it from the device stream.
- */
+/** One reading of one device. Times are epoch milliseconds (compact, and cheap to compare). */
 export const TelemetryReadingSchema = z.object({
-  deviceId: z.string().min(1).max(64),
-  /** The vendor platform that delivered it (authenticated at ingestion). */
-  vendorId: z.string().min(1).max(64),
   kind: ReadingKindSchema,
   /** When the device measured it (epoch ms). Rules order and dedupe by this, never by arrival. */
   at: z.number().int().positive(),
-  /** When the ingestion endpoint accepted it (epoch ms). */
-  receivedAt: z.number().int().positive(),
   /** Vendor's per-device sequence number, when the platform provides one (strengthens dedupe). */
   seq: z.number().int().nonnegative().optional(),
   /** Battery level, %. */
   battery: z.number().int().min(0).max(100).optional(),
   vitals: ReadingVitalsSchema.optional(),
   loc: LatLngSchema.optional(),
-  /** SMOKE: obscuration %/m; GAS: % of lower explosive limit. Above the detector's own alarm point ⇒ the kind is sent. */
+  /** SMOKE: obscuration %/m; GAS: % of lower explosive limit. */
   level: z.number().min(0).max(100).optional(),
 });
 export type TelemetryReading = z.infer<typeof TelemetryReadingSchema>;
 
-export const TelemetryReadingReceived = defineEvent({
+/**
+ * What travels on `yiyang.monitoring.telemetry.v1`, keyed by deviceId: the readings of ONE device
+ * from one vendor delivery (usually one, several when the platform batched a device's readings).
+ * Deliberately compact: the device's binding (elder, facility, region) is NOT repeated — the rule
+ * engine knows it from the device stream.
+ */
+export const TelemetryReadings = defineEvent({
   topic: MonitoringTopics.telemetry,
-  type: 'monitoring.telemetry.reading',
+  type: 'monitoring.telemetry.readings',
   version: 1,
-  payload: TelemetryReadingSchema,
+  payload: z.object({
+    deviceId: z.string().min(1).max(64),
+    /** The vendor platform that delivered it (authenticated at ingestion). */
+    vendorId: z.string().min(1).max(64),
+    /** When the ingestion endpoint accepted the delivery (epoch ms). */
+    receivedAt: z.number().int().positive(),
+    readings: z.array(TelemetryReadingSchema).min(1).max(500),
+  }),
 });
 
 // ---- devices -------------------------------------------------------------------------------
