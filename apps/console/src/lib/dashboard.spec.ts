@@ -1,0 +1,51 @@
+import { bounds, childLevel, levelOfCode, readKpis } from './dashboard';
+
+describe('dashboard figures', () => {
+  it('reads nested figures and normalises percentages to shares', () => {
+    const k = readKpis({
+      orders: { placed: 120, completed: 100, onTimeRate: 92.5, byState: { PLACED: 3, VERIFIED: 90 } },
+      sos: { count: 4, medianResponseSeconds: 75 },
+      alerts: { open: 2, byKind: [{ kind: 'FALL', count: 3 }] },
+      rounds: { due: 40, completed: 35, overdue: 5 },
+      satisfaction: { average: 4.6, ratings: 50 },
+      subsidy: { spentFen: 150_000, budgetFen: 1_000_000 },
+      providerRanking: [{ providerId: 'p1', name: '颐康', score: 91 }],
+    });
+    expect(k.onTimeShare).toBeCloseTo(0.925);
+    expect(k.sosMedianResponseSeconds).toBe(75);
+    expect(k.ordersByState).toEqual([
+      { state: 'PLACED', count: 3 },
+      { state: 'VERIFIED', count: 90 },
+    ]);
+    expect(k.alertsByKind).toEqual([{ kind: 'FALL', count: 3 }]);
+    expect(k.providerRanking[0]).toMatchObject({ name: '颐康', score: 91 });
+    expect(k.satisfaction).toBe(4.6);
+  });
+
+  it('shows dashes (null), not zeros, for figures the service did not send', () => {
+    const k = readKpis({});
+    expect(k.ordersPlaced).toBeNull();
+    expect(k.onTimeShare).toBeNull();
+    expect(k.providerRanking).toEqual([]);
+  });
+
+  it('drills county → street → community and stops there', () => {
+    expect(levelOfCode('130203000000')).toBe('COUNTY');
+    expect(levelOfCode('130203001000')).toBe('STREET');
+    expect(levelOfCode('130203001001')).toBe('COMMUNITY');
+    expect(childLevel('COUNTY')).toBe('STREET');
+    expect(childLevel('STREET')).toBe('COMMUNITY');
+    expect(childLevel('COMMUNITY')).toBeNull();
+  });
+
+  it('frames the map around the points with a walking margin', () => {
+    const b = bounds([
+      { lat: 39.6, lng: 118.1 },
+      { lat: 39.7, lng: 118.2 },
+    ]);
+    expect(b).not.toBeNull();
+    expect(b!.minLat).toBeLessThan(39.6);
+    expect(b!.maxLng).toBeGreaterThan(118.2);
+    expect(bounds([])).toBeNull();
+  });
+});
