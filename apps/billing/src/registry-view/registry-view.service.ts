@@ -219,7 +219,7 @@ export class RegistryView implements OnModuleInit {
     });
   }
 
-  private async replaceIfNewer(collection: Collection<{ _id: string; version: number }>, _id: string, doc: { version: number }): Promise<void> {
+  private async replaceIfNewer(collection: Collection<{ _id: string; version: number }>, _id: string, doc: { version: number } & Record<string, unknown>): Promise<void> {
     const res = await collection.updateOne({ _id, version: { $lt: doc.version } }, { $set: doc });
     if (res.matchedCount > 0) return;
     try {

@@ -90,7 +90,7 @@ export const ChargePosted = defineEvent({
     serviceDate: DateSchema,
     /** The settlement month the charge belongs to (Asia/Shanghai). A late charge names a later month. */
     settlementMonth: MonthSchema,
-    quantity: z.number().positive(),
+    quantity: z.number().nonnegative(),
     unitPriceFen: FenSchema,
     grossFen: FenSchema,
     subsidyFen: FenSchema,

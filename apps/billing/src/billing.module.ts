@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { BudgetsController } from './budgets/budgets.controller';
+import { BudgetsService } from './budgets/budgets.service';
+import { UtilisationService } from './budgets/utilisation.service';
+import { EntitlementsController } from './entitlements/entitlements.controller';
+import { EntitlementsService } from './entitlements/entitlements.service';
+import { AccountsService } from './ledger/accounts.service';
+import { AccountsController, LedgerController } from './ledger/ledger.controller';
+import { PostingsService } from './ledger/postings.service';
+import { PoliciesController } from './policies/policies.controller';
+import { PoliciesService } from './policies/policies.service';
+import { RegistryView } from './registry-view/registry-view.service';
+
+/**
+ * Billing's features share one module: they are one bounded context (a charge needs policies,
+ * entitlements, balances and budgets in one flow), and splitting them would only add forwarding.
+ */
+@Module({
+  controllers: [PoliciesController, EntitlementsController, LedgerController, AccountsController, BudgetsController],
+  providers: [RegistryView, PoliciesService, EntitlementsService, AccountsService, PostingsService, BudgetsService, UtilisationService],
+  exports: [RegistryView, PoliciesService, EntitlementsService, AccountsService, PostingsService, BudgetsService],
+})
+export class BillingModule {}

@@ -1,0 +1,68 @@
+import type { FundSource } from '@yiyang/contracts';
+import type { OutboxEntry } from '@yiyang/messaging';
+import type { JournalLine } from './domain/split';
+
+/** One subsidy share of a charge: from one policy's account, funded by one budget. */
+export interface ChargePart {
+  policyId: string;
+  policyCode: string;
+  kind: string;
+  accountId: string;
+  /** The balance document the draw was reserved on (null for per-unit subsidies, which have no balance). */
+  balanceId: string | null;
+  fundSource: FundSource;
+  budgetId: string;
+  amountFen: number;
+  /** The budget could not cover it: not paid to the provider until released, not charged to the elder. */
+  held: boolean;
+}
+
+/**
+ * A journal entry of the append-only ledger. One document per business fact, with a deterministic
+ * `_id` derived from its source (`chg:<visitId>`, `rev:<visitId>`, `crd:<account>:<period>`), so the
+ * unique `_id` index refuses every second copy. Lines are double-entry and always balance.
+ */
+export interface Journal {
+  _id: string;
+  kind: 'CHARGE' | 'REVERSAL' | 'CREDIT';
+  sourceEventId: string;
+  elderId: string;
+  regionCode: string;
+  regionPath: string[];
+  /** Every benefit account the journal touches (for balances by account). */
+  accountIds: string[];
+  lines: JournalLine[];
+  postedAt: Date;
+  // Charges and reversals:
+  visitId?: string;
+  orderId?: string;
+  providerId?: string;
+  caregiverId?: string;
+  itemCode?: string;
+  category?: string;
+  serviceDate?: string;
+  serviceMonth?: string;
+  startedAt?: string;
+  endedAt?: string | null;
+  settlementMonth?: string;
+  quantity?: number;
+  unitPriceFen?: number;
+  grossFen?: number;
+  subsidyFen?: number;
+  copayFen?: number;
+  heldFen?: number;
+  parts?: ChargePart[];
+  reverses?: string;
+  reason?: string;
+  // Credits:
+  policyCode?: string;
+  period?: string;
+  amountFen?: number;
+  outbox?: OutboxEntry[];
+  outboxPending?: boolean;
+}
+
+export const chargeIdOf = (visitId: string) => `chg:${visitId}`;
+export const reversalIdOf = (visitId: string) => `rev:${visitId}`;
+/** A key safe as a field name (no dots, no leading $). */
+export const drawKey = (visitId: string) => visitId.replace(/[.$]/g, '_');
