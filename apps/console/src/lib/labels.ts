@@ -31,6 +31,12 @@ export const ORDER_STATE_COLORS: Record<string, string> = {
   ESCALATED: 'red',
 };
 
+export const ESCALATION_REASONS: L = {
+  NO_CANDIDATE: { zh: '附近无可派护理员', en: 'No caregiver available' },
+  ALL_OFFERS_DECLINED: { zh: '派单均被拒绝', en: 'Every offer declined' },
+  NO_CONTRACTED_PROVIDER: { zh: '该社区无签约机构', en: 'No contracted provider' },
+};
+
 export const ALERT_KINDS: L = {
   SOS: { zh: '一键呼叫', en: 'SOS pressed' },
   FALL: { zh: '跌倒', en: 'Fall detected' },

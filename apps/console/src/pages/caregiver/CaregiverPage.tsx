@@ -10,9 +10,10 @@ import { currentPosition, parseLatLng, type LatLng } from '../../lib/geo';
 import { useI18n } from '../../lib/i18n';
 import { label, ORDER_STATE_COLORS, ORDER_STATES } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
+import { useItemName } from '../../lib/catalogue';
 
 interface Offer {
-  offerId: string;
+  offer?: { offerId: string; expiresAt: string } | null;
   orderId: string;
   itemCode: string;
   itemName?: string;
@@ -21,7 +22,6 @@ interface Offer {
   homeAddress?: string;
   distanceMeters?: number;
   expiresAt?: string;
-  offerExpiresAt?: string;
   window?: { from: string; to: string; asap: boolean };
   order?: { itemCode: string; window?: { from: string; to: string } };
 }
@@ -71,6 +71,7 @@ export function CaregiverPage() {
 function Offers({ offers, onAccepted }: { offers: { data?: Offer[]; error: unknown; loading: boolean; reload: () => void }; onAccepted: () => void }) {
   const { t } = useI18n();
   const act = useAction();
+  const itemName = useItemName();
   return (
     <AsyncView {...offers} isEmpty={(o) => !o.length} emptyText={t('暂时没有新的派单', 'No offers right now')}>
       {(rows) => (
@@ -80,24 +81,24 @@ function Offers({ offers, onAccepted }: { offers: { data?: Offer[]; error: unkno
             <Card style={{ marginBottom: 12 }} data-testid="offer">
               <Space direction="vertical" style={{ width: '100%' }}>
                 <Typography.Text strong style={{ fontSize: 18 }}>
-                  {o.itemName ?? o.itemCode ?? o.order?.itemCode}
+                  {o.itemName ?? itemName(o.itemCode ?? o.order?.itemCode ?? '')}
                 </Typography.Text>
                 <Typography.Text>{[o.elderName, o.address ?? o.homeAddress].filter(Boolean).join(' · ')}</Typography.Text>
                 {o.distanceMeters !== undefined && <Typography.Text type="secondary">{t(`距您约 ${(o.distanceMeters / 1000).toFixed(1)} 公里`, `About ${(o.distanceMeters / 1000).toFixed(1)} km away`)}</Typography.Text>}
-                {(o.expiresAt ?? o.offerExpiresAt) && <Typography.Text type="warning">{t('请在此时间前接单：', 'Accept before: ')}{chinaTime(o.expiresAt ?? o.offerExpiresAt)}</Typography.Text>}
+                {(o.offer?.expiresAt ?? o.expiresAt) && <Typography.Text type="warning">{t('请在此时间前接单：', 'Accept before: ')}{chinaTime(o.offer?.expiresAt ?? o.expiresAt)}</Typography.Text>}
                 <Space>
                   <Button
                     type="primary"
                     size="large"
                     data-testid="offer-accept"
-                    onClick={() => act({ run: () => post(`/offers/${o.offerId}/accept`, {}), done: t('已接单', 'Accepted') }).then((ok) => ok && (offers.reload(), onAccepted()))}
+                    onClick={() => act({ run: () => post(`/offers/${o.orderId}/accept`, {}), done: t('已接单', 'Accepted') }).then((ok) => ok && (offers.reload(), onAccepted()))}
                   >
                     {t('接单', 'Accept')}
                   </Button>
                   <Button
                     size="large"
                     onClick={() =>
-                      act({ confirm: { title: t('确定拒绝这张派单？', 'Decline this offer?') }, run: () => post(`/offers/${o.offerId}/decline`, { reason: 'Declined in the app' }), done: t('已拒绝', 'Declined') }).then(
+                      act({ confirm: { title: t('确定拒绝这张派单？', 'Decline this offer?') }, run: () => post(`/offers/${o.orderId}/decline`, { reason: 'Declined in the app' }), done: t('已拒绝', 'Declined') }).then(
                         (ok) => ok && offers.reload(),
                       )
                     }
@@ -116,6 +117,7 @@ function Offers({ offers, onAccepted }: { offers: { data?: Offer[]; error: unkno
 
 function MyDay({ day }: { day: { data?: DayItem[]; error: unknown; loading: boolean; reload: () => void } }) {
   const { t, lang } = useI18n();
+  const itemName = useItemName();
   const [punch, setPunch] = useState<{ item: DayItem; kind: 'check-in' | 'check-out' } | null>(null);
   return (
     <>
@@ -128,7 +130,7 @@ function MyDay({ day }: { day: { data?: DayItem[]; error: unknown; loading: bool
                 <Space direction="vertical" style={{ width: '100%' }}>
                   <Space style={{ justifyContent: 'space-between', width: '100%' }}>
                     <Typography.Text strong style={{ fontSize: 18 }}>
-                      {v.itemName ?? v.itemCode}
+                      {v.itemName ?? itemName(v.itemCode)}
                     </Typography.Text>
                     <Tag color={ORDER_STATE_COLORS[v.state]}>{label(ORDER_STATES, v.state, lang)}</Tag>
                   </Space>

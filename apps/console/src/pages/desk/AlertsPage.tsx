@@ -9,20 +9,22 @@ import { ALERT_KINDS, ALERT_STATES, label, SEVERITIES, SEVERITY_COLORS } from '.
 import { useApi } from '../../lib/useApi';
 import type { AlertRow } from '../supervisor/DashboardPage';
 
-export const alertState = (a: AlertRow): string => a.state ?? a.status ?? 'OPEN';
+export const alertState = (a: AlertRow): string => a.status ?? a.state ?? 'RAISED';
+/** Raised and nobody has answered yet: the ones to acknowledge. */
 export const isOpenAlert = (a: AlertRow): boolean => ['OPEN', 'RAISED', 'ESCALATED'].includes(alertState(a));
+export const isClosedAlert = (a: AlertRow): boolean => ['RESOLVED', 'FALSE_ALARM'].includes(alertState(a));
 
 export function AlertsPage() {
   const { t, lang } = useI18n();
   const act = useAction();
-  const [state, setState] = useState<'OPEN' | 'ACKNOWLEDGED' | 'ALL'>('OPEN');
+  const [state, setState] = useState<'RAISED' | 'ACKNOWLEDGED' | 'OPEN' | 'ALL'>('OPEN');
   const [resolving, setResolving] = useState<AlertRow | null>(null);
-  const alerts = useApi(() => get<unknown>(`/alerts${qs({ state: state === 'ALL' ? undefined : state, pageSize: 100 })}`).then(itemsOf<AlertRow>), state, 5_000);
+  const alerts = useApi(() => get<unknown>(`/alerts${qs({ status: state === 'ALL' ? undefined : state, pageSize: 100 })}`).then(itemsOf<AlertRow>), state, 5_000);
 
   const acknowledge = (a: AlertRow) =>
     act({
       confirm: { title: t('确认已响应此告警？', 'Acknowledge this alert?'), content: t('确认后将停止向上一级升级通知，请确保已有人员处理。', 'Escalation to the next level stops; make sure someone is on it.') },
-      run: () => post(`/alerts/${a.alertId}/acknowledge`, {}),
+      run: () => post(`/alerts/${a.alertId}/acknowledge`, { note: 'Acknowledged at the operator desk' }),
       done: t('已确认响应', 'Acknowledged'),
     }).then((ok) => ok && alerts.reload());
 
@@ -34,7 +36,8 @@ export function AlertsPage() {
           value={state}
           onChange={(v) => setState(v as typeof state)}
           options={[
-            { value: 'OPEN', label: t('待处理', 'Open') },
+            { value: 'OPEN', label: t('未关闭', 'Not closed') },
+            { value: 'RAISED', label: t('待响应', 'Unanswered') },
             { value: 'ACKNOWLEDGED', label: t('已响应', 'Acknowledged') },
             { value: 'ALL', label: t('全部', 'All') },
           ]}
@@ -51,6 +54,7 @@ export function AlertsPage() {
               { title: t('级别', 'Severity'), dataIndex: 'severity', render: (s: string) => <Tag color={SEVERITY_COLORS[s]}>{label(SEVERITIES, s, lang)}</Tag> },
               { title: t('类型', 'Kind'), dataIndex: 'kind', render: (k: string) => label(ALERT_KINDS, k, lang) },
               { title: t('对象', 'Who / where'), render: (_, a) => a.elderName ?? a.elderId ?? a.facilityId ?? '—' },
+              { title: t('原因', 'Reason'), dataIndex: 'reason', ellipsis: true },
               { title: t('发生时间', 'Raised'), dataIndex: 'raisedAt', render: (v: string) => `${chinaTime(v)}（${ago(v, lang)}）` },
               { title: t('状态', 'State'), render: (_, a) => <Tag>{label(ALERT_STATES, alertState(a), lang)}</Tag> },
               {
@@ -62,7 +66,7 @@ export function AlertsPage() {
                         {t('确认响应', 'Acknowledge')}
                       </Button>
                     )}
-                    {alertState(a) !== 'RESOLVED' && alertState(a) !== 'FALSE_ALARM' && (
+                    {!isClosedAlert(a) && (
                       <Button size="small" onClick={() => setResolving(a)} data-testid="alert-resolve">
                         {t('解除', 'Resolve')}
                       </Button>
@@ -82,7 +86,7 @@ export function AlertsPage() {
 function ResolveDialog({ alert, onClose }: { alert: AlertRow | null; onClose: (changed: boolean) => void }) {
   const { t } = useI18n();
   const act = useAction();
-  const [form] = Form.useForm<{ outcome: 'RESOLVED' | 'FALSE_ALARM'; note: string }>();
+  const [form] = Form.useForm<{ outcome: 'RESOLVED' | 'FALSE_ALARM'; reason: string }>();
   return (
     <Modal
       open={!!alert}
@@ -107,7 +111,7 @@ function ResolveDialog({ alert, onClose }: { alert: AlertRow | null; onClose: (c
             <Radio value="FALSE_ALARM">{t('误报', 'False alarm')}</Radio>
           </Radio.Group>
         </Form.Item>
-        <Form.Item name="note" label={t('处理说明', 'Note')} rules={[{ required: true, message: t('请填写处理说明', 'Please describe what was done') }]}>
+        <Form.Item name="reason" label={t('处理说明', 'Note')} rules={[{ required: true, message: t('请填写处理说明', 'Please describe what was done') }]}>
           <Input.TextArea rows={3} />
         </Form.Item>
       </Form>

@@ -39,10 +39,11 @@ interface Device {
   kind: string;
   kindLabel?: { zh: string; en: string };
   externalId?: string;
-  status?: string;
-  online?: boolean;
-  battery?: number;
+  model?: string;
+  active?: boolean;
+  battery?: number | null;
   lastSeenAt?: string;
+  boundSince?: string | null;
 }
 
 const LEVELS: Record<string, { zh: string; en: string }> = {
@@ -204,8 +205,9 @@ export function ElderProfile({ id }: { id: string }) {
                         columns={[
                           { title: t('设备', 'Device'), render: (_, d) => (d.kindLabel ? (lang === 'en' ? d.kindLabel.en : d.kindLabel.zh) : d.kind) },
                           { title: t('编号', 'Serial'), dataIndex: 'externalId' },
-                          { title: t('电量', 'Battery'), dataIndex: 'battery', render: (b?: number) => (b === undefined ? '—' : `${b}%`) },
-                          { title: t('最近上报', 'Last seen'), dataIndex: 'lastSeenAt', render: (v?: string) => chinaTime(v) },
+                          { title: t('型号', 'Model'), dataIndex: 'model' },
+                          { title: t('电量', 'Battery'), dataIndex: 'battery', render: (b?: number | null) => (b === undefined || b === null ? '—' : `${b}%`) },
+                          { title: t('绑定时间', 'Bound since'), dataIndex: 'boundSince', render: (v?: string | null) => chinaTime(v) },
                         ]}
                       />
                     )}

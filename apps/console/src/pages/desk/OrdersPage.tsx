@@ -5,8 +5,9 @@ import { AsyncView } from '../../components/AsyncView';
 import { useAction } from '../../lib/actions';
 import { ago, chinaTime } from '../../lib/format';
 import { useI18n } from '../../lib/i18n';
-import { label, ORDER_STATE_COLORS, ORDER_STATES } from '../../lib/labels';
+import { ESCALATION_REASONS, label, ORDER_STATE_COLORS, ORDER_STATES } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
+import { useItemName } from '../../lib/catalogue';
 
 export interface Order {
   orderId: string;
@@ -21,7 +22,9 @@ export interface Order {
   caregiverName?: string | null;
   placedAt: string;
   window?: { asap: boolean; from: string; to: string };
-  escalation?: { reason?: string } | null;
+  escalation?: { reason?: string; at?: string } | null;
+  offer?: { offerId: string; caregiverId: string; expiresAt: string } | null;
+  rating?: { stars: number } | null;
 }
 
 /** The board's lanes: what a dispatcher needs to act on is on the left. */
@@ -38,6 +41,7 @@ export const laneOf = (state: string): string => LANES.find((l) => l.states.incl
 export function OrdersPage() {
   const { t, lang } = useI18n();
   const act = useAction();
+  const itemName = useItemName();
   const [view, setView] = useState<'board' | 'table'>('board');
   const orders = useApi(() => get<unknown>(`/orders${qs({ pageSize: 200 })}`).then(itemsOf<Order>), 'orders', 10_000);
 
@@ -52,13 +56,14 @@ export function OrdersPage() {
     <Card key={o.orderId} size="small" style={{ marginBottom: 8 }} data-testid="order-card">
       <Space direction="vertical" size={2} style={{ width: '100%' }}>
         <Space style={{ justifyContent: 'space-between', width: '100%' }}>
-          <Typography.Text strong>{o.itemName ?? o.itemCode}</Typography.Text>
+          <Typography.Text strong>{o.itemName ?? itemName(o.itemCode)}</Typography.Text>
           <Tag color={ORDER_STATE_COLORS[o.state]}>{label(ORDER_STATES, o.state, lang)}</Tag>
         </Space>
         <Typography.Text type="secondary">
           {o.elderName ?? o.elderId} · {ago(o.placedAt, lang)}
         </Typography.Text>
         {o.priority === 'URGENT' && <Tag color="red">{t('加急', 'Urgent')}</Tag>}
+        {o.escalation?.reason && <Tag color="red">{label(ESCALATION_REASONS, o.escalation.reason, lang)}</Tag>}
         {o.caregiverName && <Typography.Text>{t('护理员：', 'Caregiver: ')}{o.caregiverName}</Typography.Text>}
         {['PLACED', 'ESCALATED', 'ASSIGNED'].includes(o.state) && (
           <Button size="small" danger onClick={() => cancel(o)}>
@@ -103,7 +108,7 @@ export function OrdersPage() {
               size="small"
               dataSource={rows}
               columns={[
-                { title: t('服务项目', 'Service'), render: (_, o) => o.itemName ?? o.itemCode },
+                { title: t('服务项目', 'Service'), render: (_, o) => o.itemName ?? itemName(o.itemCode) },
                 { title: t('老人', 'Elder'), render: (_, o) => o.elderName ?? o.elderId },
                 { title: t('状态', 'State'), dataIndex: 'state', render: (s: string) => <Tag color={ORDER_STATE_COLORS[s]}>{label(ORDER_STATES, s, lang)}</Tag> },
                 { title: t('下单时间', 'Placed'), dataIndex: 'placedAt', render: chinaTime },

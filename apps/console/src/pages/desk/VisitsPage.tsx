@@ -7,6 +7,7 @@ import { chinaTime, minutesBetween } from '../../lib/format';
 import { useI18n } from '../../lib/i18n';
 import { label, VISIT_FLAGS, VISIT_STATES } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
+import { useItemName } from '../../lib/catalogue';
 
 interface Punch {
   at: string;
@@ -35,6 +36,7 @@ export const flagCodes = (v: Visit): string[] => (v.flags ?? []).map((f) => (typ
 export function VisitsPage() {
   const { t, lang } = useI18n();
   const act = useAction();
+  const itemName = useItemName();
   const [state, setState] = useState<'FLAGGED' | 'ALL'>('FLAGGED');
   const [rejecting, setRejecting] = useState<Visit | null>(null);
   const [form] = Form.useForm<{ reason: string }>();
@@ -67,7 +69,7 @@ export function VisitsPage() {
             dataSource={rows}
             data-testid="visits-table"
             columns={[
-              { title: t('服务', 'Service'), render: (_, v) => v.itemName ?? v.itemCode },
+              { title: t('服务', 'Service'), render: (_, v) => v.itemName ?? itemName(v.itemCode) },
               { title: t('老人', 'Elder'), render: (_, v) => v.elderName ?? v.elderId },
               { title: t('护理员', 'Caregiver'), render: (_, v) => v.caregiverName ?? v.caregiverId },
               { title: t('签到', 'Check-in'), render: (_, v) => chinaTime(v.checkIn?.at) },

@@ -10,6 +10,7 @@ import { ago, chinaTime } from '../../lib/format';
 import { useI18n } from '../../lib/i18n';
 import { ALERT_KINDS, label, ORDER_STATE_COLORS, ORDER_STATES } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
+import { useItemName } from '../../lib/catalogue';
 import { canRate, sortForFamily, stepsView, VISIT_STEPS } from '../../lib/visitSteps';
 import { alertState, isOpenAlert } from '../desk/AlertsPage';
 import type { Order } from '../desk/OrdersPage';
@@ -123,12 +124,11 @@ function Menu({ elderId, elderName, onOrdered }: { elderId: string; elderName?: 
     setBusy(true);
     setError(null);
     try {
-      const now = new Date();
       await post('/orders', {
         elderId,
         itemCode: picked.code,
         quantity: picked.unit === 'PER_HOUR' ? Math.max(1, Math.round(picked.defaultDurationMinutes / 60)) : 1,
-        window: { asap: true, from: now.toISOString(), to: new Date(now.getTime() + 4 * 3_600_000).toISOString() },
+        window: { asap: true },
         notes: notes.trim(),
       });
       message.success(t('预约成功，正在为您安排护理员', 'Ordered — finding a caregiver now'));
@@ -190,6 +190,7 @@ function Menu({ elderId, elderName, onOrdered }: { elderId: string; elderName?: 
 function OrderProgress({ order, onChanged }: { order: FamilyOrder; onChanged: () => void }) {
   const { t, lang } = useI18n();
   const act = useAction();
+  const itemName = useItemName();
   const [stars, setStars] = useState(5);
   const view = stepsView(order.state);
   const rated = !!order.rating || order.state === 'RATED';
@@ -197,7 +198,7 @@ function OrderProgress({ order, onChanged }: { order: FamilyOrder; onChanged: ()
     <Card style={{ marginBottom: 12, width: '100%' }} data-testid="family-order" data-state={order.state}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
         <Typography.Text strong style={{ fontSize: 20 }}>
-          {order.itemName ?? order.itemCode}
+          {order.itemName ?? itemName(order.itemCode)}
         </Typography.Text>
         <Tag color={ORDER_STATE_COLORS[order.state]} style={{ fontSize: 16, padding: '4px 10px' }} data-testid="order-state">
           {label(ORDER_STATES, order.state, lang)}
@@ -225,7 +226,7 @@ function OrderProgress({ order, onChanged }: { order: FamilyOrder; onChanged: ()
           <Button
             type="primary"
             onClick={() =>
-              act({ run: () => post(`/orders/${order.orderId}/rate`, { stars, comment: '' }), done: t('感谢您的评价', 'Thank you for rating') }).then((ok) => ok && onChanged())
+              act({ run: () => post(`/orders/${order.orderId}/rating`, { stars, comment: '' }), done: t('感谢您的评价', 'Thank you for rating') }).then((ok) => ok && onChanged())
             }
           >
             {t('提交评价', 'Submit')}
@@ -267,7 +268,7 @@ function FamilyAlerts({ alerts }: { alerts: { data?: AlertRow[]; error: unknown;
                     onClick={() =>
                       act({
                         confirm: { title: t('确认您已知晓并在处理？', 'Confirm you know and are handling it?'), content: t('确认后工作人员会看到您已响应。', 'Staff will see that you responded.') },
-                        run: () => post(`/alerts/${a.alertId}/acknowledge`, {}),
+                        run: () => post(`/alerts/${a.alertId}/acknowledge`, { note: 'Acknowledged by the family' }),
                         done: t('已确认', 'Acknowledged'),
                       }).then((ok) => ok && alerts.reload())
                     }

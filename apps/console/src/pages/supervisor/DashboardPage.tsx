@@ -41,9 +41,10 @@ export interface AlertRow {
   severity: string;
   state?: string;
   status?: string;
-  elderId?: string;
+  elderId?: string | null;
   elderName?: string;
-  facilityId?: string;
+  facilityId?: string | null;
+  reason?: string;
   regionCode?: string;
   raisedAt?: string;
   deviceId?: string;
@@ -65,7 +66,7 @@ export function DashboardPage() {
   const kpis = useApi(() => get<unknown>(`/dashboards/${code}${qs({ period })}`).then(readKpis), `${code}-${period}`, 30_000);
   const coverage = useApi(() => get<Coverage>(`/coverage/${code}`), code, 60_000);
   const facilities = useApi(() => get<unknown>(`/facilities${qs({ regionCode: code, pageSize: 200 })}`).then(itemsOf<Facility>), code);
-  const alerts = useApi(() => get<unknown>(`/alerts${qs({ regionCode: code, state: 'OPEN', pageSize: 20 })}`).then(itemsOf<AlertRow>), code, 5_000);
+  const alerts = useApi(() => get<unknown>(`/alerts${qs({ regionCode: code, status: 'OPEN', pageSize: 20 })}`).then(itemsOf<AlertRow>), code, 5_000);
 
   const next = childLevel(levelOfCode(code) ?? '');
   const drillTo = (c: string) => setPath((p) => [...p, c]);
