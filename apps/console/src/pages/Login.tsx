@@ -32,7 +32,7 @@ export function LoginPage() {
 
   return (
     <div style={{ minHeight: '100vh', display: 'grid', placeItems: 'center', background: 'linear-gradient(135deg,#e6f4ff,#f6ffed)' }}>
-      <Card style={{ width: 380, maxWidth: '92vw' }}>
+      <Card style={{ width: 440, maxWidth: '92vw' }}>
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
           <Typography.Title level={3} style={{ margin: 0 }}>
             {t('颐养 · 养老服务平台', 'Yiyang elder care')}
