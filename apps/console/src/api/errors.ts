@@ -25,6 +25,11 @@ const BY_CODE: Record<string, { zh: string; en: string }> = {
   'AUTH.ACCOUNT_LOCKED': { zh: '该账号因多次输错密码已被暂时锁定，请稍后再试或联系管理员。', en: 'This account is locked for a while after too many wrong passwords.' },
   'AUTH.FORBIDDEN': { zh: '您没有权限进行此操作或查看此内容。', en: 'You are not allowed to do or see this.' },
   'AUTH.TOKEN_EXPIRED': { zh: '登录已过期，请重新登录。', en: 'Your session has expired; please sign in again.' },
+  'AUTH.UNAUTHENTICATED': { zh: '请先登录。', en: 'Please sign in first.' },
+  'AUTH.SESSION_REVOKED': { zh: '您的登录已失效（可能在其他地方退出或修改了密码），请重新登录。', en: 'Your session was ended elsewhere; please sign in again.' },
+  'AUTH.REFRESH_TOKEN_REUSED': { zh: '为保护账号安全，登录已失效，请重新登录。', en: 'For your safety the session was ended; please sign in again.' },
+  'AUTH.REVEAL_FORBIDDEN': { zh: '您的角色不能查看未脱敏的个人信息。', en: 'Your role may not see unmasked personal data.' },
+  'GATEWAY.RATE_LIMITED': { zh: '操作太频繁，请稍后再试。', en: 'Too many requests; please wait a moment.' },
 };
 
 const BY_STATUS: Record<number, { zh: string; en: string }> = {

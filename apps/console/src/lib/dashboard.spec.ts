@@ -1,4 +1,4 @@
-import { bounds, childLevel, levelOfCode, readKpis } from './dashboard';
+import { bounds, budgetTotals, childLevel, levelOfCode, readKpis } from './dashboard';
 
 describe('dashboard figures', () => {
   it('reads nested figures and normalises percentages to shares', () => {
@@ -46,5 +46,17 @@ describe('dashboard figures', () => {
     expect(b?.minLat).toBeLessThan(39.6);
     expect(b?.maxLng).toBeGreaterThan(118.2);
     expect(bounds([])).toBeNull();
+  });
+
+  it('takes the budgets inside a region, or else the nearest enclosing level', () => {
+    const budgets = [
+      { regionCode: '130203000000', allocatedFen: 1_000, spentFen: 100 },
+      { regionCode: '130203000000', allocatedFen: 500, spentFen: 50 },
+      { regionCode: '130200000000', allocatedFen: 9_000, spentFen: 900 },
+    ];
+    expect(budgetTotals(budgets, '130203000000')).toMatchObject({ allocatedFen: 1_500, spentFen: 150 });
+    expect(budgetTotals(budgets, '130203001000')).toMatchObject({ allocatedFen: 1_500, spentFen: 150, regionCode: '130203000000' });
+    expect(budgetTotals(budgets, '130204000000')).toMatchObject({ allocatedFen: 9_000 });
+    expect(budgetTotals([], '130203000000')).toBeNull();
   });
 });

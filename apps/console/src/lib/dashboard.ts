@@ -154,3 +154,27 @@ export function bounds(points: { lat: number; lng: number }[], marginMetres = 1_
   const dLng = marginMetres * lngDegreesPerMetre(midLat);
   return { minLat: Math.min(...lats) - dLat, maxLat: Math.max(...lats) + dLat, minLng: Math.min(...lngs) - dLng, maxLng: Math.max(...lngs) + dLng };
 }
+
+export interface BudgetRow {
+  regionCode: string;
+  allocatedFen: number;
+  spentFen: number;
+}
+
+/**
+ * Budget figures for a region: the budgets set inside it (county, street), or — when funds are
+ * allocated only higher up, as is usual — the nearest enclosing level's budgets.
+ */
+export function budgetTotals(budgets: BudgetRow[], regionCode: string): { allocatedFen: number; spentFen: number; regionCode: string } | null {
+  const prefixOf = (code: string) => code.replace(/0+$/, '');
+  const inside = budgets.filter((b) => b.regionCode.startsWith(prefixOf(regionCode)));
+  const chosen = inside.length
+    ? inside
+    : (() => {
+        const ancestors = budgets.filter((b) => regionCode.startsWith(prefixOf(b.regionCode)));
+        const nearest = Math.max(-1, ...ancestors.map((b) => prefixOf(b.regionCode).length));
+        return ancestors.filter((b) => prefixOf(b.regionCode).length === nearest);
+      })();
+  if (!chosen.length) return null;
+  return { allocatedFen: chosen.reduce((s, b) => s + b.allocatedFen, 0), spentFen: chosen.reduce((s, b) => s + b.spentFen, 0), regionCode: chosen[0].regionCode };
+}

@@ -6,7 +6,7 @@ import { useI18n } from '../../lib/i18n';
 import { useApi } from '../../lib/useApi';
 
 interface Budget {
-  budgetId: string;
+  _id: string;
   fundSource: string;
   year: number;
   regionCode: string;
@@ -14,6 +14,8 @@ interface Budget {
   allocatedFen: number;
   spentFen: number;
   heldFen?: number;
+  availableFen?: number;
+  utilisationPercent?: number | null;
 }
 
 const FUNDS: Record<string, { zh: string; en: string }> = {
@@ -27,14 +29,14 @@ export const usedShare = (b: Pick<Budget, 'allocatedFen' | 'spentFen'>): number 
 
 export function BudgetsPage() {
   const { t, lang } = useI18n();
-  const budgets = useApi(() => get<unknown>('/budgets?pageSize=100').then(itemsOf<Budget>), 'budgets', 30_000);
+  const budgets = useApi(() => get<unknown>('/budgets').then(itemsOf<Budget>), 'budgets', 30_000);
   return (
     <div>
       <Typography.Title level={3}>{t('资金预算', 'Budgets')}</Typography.Title>
       <AsyncView {...budgets} isEmpty={(b) => !b.length} emptyText={t('尚未下达资金预算', 'No budgets allocated yet')}>
         {(rows) => (
           <Table<Budget>
-            rowKey="budgetId"
+            rowKey="_id"
             dataSource={rows}
             columns={[
               { title: t('年度', 'Year'), dataIndex: 'year' },
@@ -43,11 +45,12 @@ export function BudgetsPage() {
               { title: t('下达', 'Allocated'), render: (_, b) => yuan(b.allocatedFen) },
               { title: t('已支出', 'Spent'), render: (_, b) => yuan(b.spentFen) },
               { title: t('冻结待付', 'Held'), render: (_, b) => yuan(b.heldFen ?? 0) },
+              { title: t('可用余额', 'Available'), render: (_, b) => yuan(b.availableFen ?? b.allocatedFen - b.spentFen) },
               {
                 title: t('执行进度', 'Used'),
                 width: 220,
                 render: (_, b) => {
-                  const pct = Math.round(usedShare(b) * 1000) / 10;
+                  const pct = b.utilisationPercent ?? Math.round(usedShare(b) * 1000) / 10;
                   return <Progress percent={pct} status={pct >= 100 ? 'exception' : pct >= 80 ? 'active' : 'normal'} strokeColor={pct >= 80 ? '#fa8c16' : undefined} />;
                 },
               },

@@ -5,8 +5,8 @@ import { get, itemsOf, qs } from '../../api/client';
 import { useAuth } from '../../auth/AuthContext';
 import { AsyncView } from '../../components/AsyncView';
 import { EChart, type EChartsOption } from '../../components/EChart';
-import { bounds, childLevel, levelOfCode, lngDegreesPerMetre, readKpis, type Kpis, type Period } from '../../lib/dashboard';
-import { ago, percent, yuan } from '../../lib/format';
+import { bounds, budgetTotals, childLevel, levelOfCode, lngDegreesPerMetre, readKpis, type BudgetRow, type Kpis, type Period } from '../../lib/dashboard';
+import { ago, chinaMonth, percent, yuan } from '../../lib/format';
 import { useI18n } from '../../lib/i18n';
 import { ALERT_KINDS, ALERT_STATES, label, ORDER_STATES, SEVERITIES, SEVERITY_COLORS } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
@@ -64,6 +64,13 @@ export function DashboardPage() {
   const regionNames = useApi(() => Promise.all(path.map((c) => get<Region>(`/regions/${c}`).catch(() => null))), path.join('/'));
   const children = useApi(() => get<Region[]>(`/regions${qs({ parentCode: code })}`).then(itemsOf<Region>), code);
   const kpis = useApi(() => get<unknown>(`/dashboards/${code}${qs({ period })}`).then(readKpis), `${code}-${period}`, 30_000);
+  // Subsidy spent vs budget straight from billing when the KPI answer does not carry it.
+  const budgets = useApi(() => get<unknown>(`/budgets${qs({ year: Number(chinaMonth().slice(0, 4)) })}`).then((r) => budgetTotals(itemsOf<BudgetRow>(r), code)), code, 60_000);
+  const figures = useMemo<Kpis | undefined>(() => {
+    const k = kpis.data ?? (budgets.data ? readKpis({}) : undefined);
+    if (!k || !budgets.data || k.budgetFen !== null) return k;
+    return { ...k, subsidySpentFen: budgets.data.spentFen, budgetFen: budgets.data.allocatedFen };
+  }, [kpis.data, budgets.data]);
   const coverage = useApi(() => get<Coverage>(`/coverage/${code}`), code, 60_000);
   const facilities = useApi(() => get<unknown>(`/facilities${qs({ regionCode: code, pageSize: 200 })}`).then(itemsOf<Facility>), code);
   const alerts = useApi(() => get<unknown>(`/alerts${qs({ regionCode: code, status: 'OPEN', pageSize: 20 })}`).then(itemsOf<AlertRow>), code, 5_000);
@@ -116,7 +123,7 @@ export function DashboardPage() {
         </Space>
       </Space>
 
-      <KpiCards kpis={kpis} coverage={coverage.data} />
+      <KpiCards kpis={{ ...kpis, data: figures }} coverage={coverage.data} />
 
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
         <Col xs={24} xl={14}>
@@ -163,7 +170,7 @@ export function DashboardPage() {
         </Col>
       </Row>
 
-      <Charts kpis={kpis.data} coverage={coverage.data} />
+      <Charts kpis={figures} coverage={coverage.data} />
     </div>
   );
 }
