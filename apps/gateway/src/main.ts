@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import { runService } from '@yiyang/service-kit';
-import { AppModule } from './app.module';
-import { SERVICE } from './service';
+import { runGateway } from './bootstrap';
 
-void runService(AppModule, SERVICE);
+void runGateway();

@@ -1,0 +1,57 @@
+import type { IncomingMessage } from 'node:http';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { configureServiceApp, correlationIdOf } from '@yiyang/service-kit';
+import { Logger } from 'nestjs-pino';
+import { GatewayModule } from './app.module';
+import { configureGateway } from './http/setup';
+import { OpenApiService } from './openapi/openapi.service';
+import { SERVICE } from './service';
+
+/**
+ * The gateway app: the service kit's base (config, logs, Mongo, Kafka health, /health, /metrics,
+ * internal /docs) plus the public door (configureGateway) and the merged OpenAPI at /api/docs.
+ * `TRUST_PROXY` (e.g. `127.0.0.1` or `10.0.0.0/8`) names the reverse proxies whose X-Forwarded-For
+ * is believed; by default none, so a client cannot choose the IP that rate limits and audit see.
+ */
+export async function createGatewayApp(env?: Record<string, string>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+  const trustProxy = env?.['TRUST_PROXY'] ?? process.env['TRUST_PROXY'];
+  const adapter = new FastifyAdapter({
+    bodyLimit: 1_048_576,
+    trustProxy: trustProxy ? trustProxy.split(',').map((s) => s.trim()) : false,
+    genReqId: (req: unknown) => correlationIdOf(req as IncomingMessage),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(env), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    ...(options.logger === false ? { logger: false } : {}),
+  });
+  configureServiceApp(app, SERVICE);
+  await configureGateway(app);
+  const openApi = app.get(OpenApiService);
+  SwaggerModule.setup('api/docs', app, () => openApi.document(), {
+    jsonDocumentUrl: 'api/docs/openapi.json',
+    yamlDocumentUrl: 'api/docs/openapi.yaml',
+    customSiteTitle: 'Yiyang API 颐养开放接口',
+    // The merged document changes as services deploy: serve the current one on every request.
+    patchDocumentOnRequest: () => openApi.document(),
+  });
+  await app.init();
+  const own = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(SERVICE.title).setVersion('1').build());
+  openApi.start(own);
+  return app;
+}
+
+export async function runGateway(): Promise<void> {
+  try {
+    const app = await createGatewayApp();
+    const config = app.get(ConfigService);
+    await app.listen(Number(config.get('PORT')), String(config.get('HOST')));
+    app.get(Logger).log(`gateway listening on http://${config.get('HOST')}:${config.get('PORT')} (public API /api/v1, OpenAPI at /api/docs)`);
+  } catch (error) {
+    process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,127 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { ConfigService } from '@nestjs/config';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppError } from '@yiyang/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Authenticator } from '../access/authenticator';
+import { isImportRoute, ProxyService } from '../proxy/proxy.service';
+import { consoleHandler } from './console-static';
+import { jsonShapeProblem } from './json-limits';
+import { languageOf, toPublicError } from './problems';
+
+const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Everything the gateway adds to the service kit's Fastify app, in order: strict body parsing,
+ * authentication, security headers, CORS allow-list, rate limits, the public error shape, the
+ * forwarding route and the console. Called before `app.init()` (plugins must see every route).
+ */
+export async function configureGateway(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(ConfigService);
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const authenticator = app.get(Authenticator);
+  const proxy = app.get(ProxyService);
+  const bodyLimit = Number(config.get('BODY_LIMIT_BYTES'));
+  const importLimit = Number(config.get('IMPORT_BODY_LIMIT_BYTES'));
+  const maxArray = Number(config.get('JSON_MAX_ARRAY_LENGTH'));
+  const maxDepth = Number(config.get('JSON_MAX_DEPTH'));
+
+  // Strict content types: JSON only (no text/plain, no forms), plus multipart on the roster import.
+  fastify.removeAllContentTypeParsers();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (req, body, done) => {
+    parseJson(req, body as string, (error: Error | null, value?: unknown) => {
+      if (error) return done(new AppError('VALIDATION.MALFORMED_JSON', 400, 'The body is not valid JSON', { messageZh: '请求体不是合法的 JSON' }), undefined);
+      const problem = jsonShapeProblem(value, maxArray, maxDepth);
+      if (problem) return done(problem, undefined);
+      (req as FastifyRequest).rawJson = body as string;
+      done(null, value);
+    });
+  });
+  fastify.addContentTypeParser('multipart/form-data', (req, payload, done) => {
+    if (!isImportRoute(req.method, req.url)) return done(unsupportedMediaType(), undefined);
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > importLimit) return done(new AppError('VALIDATION.BODY_TOO_LARGE', 413, `The upload is larger than ${importLimit} bytes`, { messageZh: '上传文件过大' }), undefined);
+    done(null, payload);
+  });
+  fastify.addContentTypeParser('*', (_req, _payload, done) => done(unsupportedMediaType(), undefined));
+
+  fastify.addHook('onRequest', async (req) => {
+    const result = await authenticator.authenticate(req.headers.authorization);
+    if (!result) return;
+    if (result.ok) {
+      req.signedIn = result.signedIn;
+      req.principal = result.signedIn.principal;
+    } else {
+      req.authFailure = result.code;
+    }
+  });
+
+  // Every error leaves in one shape, in the caller's language — the gateway's own, Fastify's, and
+  // the services' (which send message + messageZh).
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode < 400 || typeof payload !== 'string' || req.url.startsWith('/health')) return done(null, payload);
+    if (!String(reply.getHeader('content-type') ?? '').includes('json')) return done(null, payload);
+    let body: unknown;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      body = {};
+    }
+    done(null, JSON.stringify(toPublicError(reply.statusCode, body, languageOf(req.headers['accept-language']), String(req.id))));
+  });
+
+  await app.register(helmet as never, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // antd and Swagger UI set inline styles
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  const origins = String(config.get('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  await app.register(cors as never, {
+    origin: origins.length ? origins : false,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-correlation-id', 'idempotency-key', 'if-match', 'if-none-match'],
+    exposedHeaders: ['x-correlation-id', 'retry-after', 'content-disposition', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    credentials: false,
+    maxAge: 600,
+  });
+
+  const userMax = Number(config.get('RATE_LIMIT_USER_PER_MINUTE'));
+  const ipMax = Number(config.get('RATE_LIMIT_IP_PER_MINUTE'));
+  await app.register(rateLimit as never, {
+    global: true,
+    timeWindow: 60_000,
+    // Signed-in callers are limited per user (offices share one NAT address); anonymous ones per IP.
+    keyGenerator: (req: FastifyRequest) => (req.signedIn ? `user:${req.signedIn.userId}` : `ip:${req.ip}`),
+    max: (_req: FastifyRequest, key: string) => (key.startsWith('user:') ? userMax : ipMax),
+    allowList: (req: FastifyRequest) => req.url === '/health' || req.url === '/health/live' || req.url === '/metrics',
+    errorResponseBuilder: (_req: FastifyRequest, context: { after: string }) =>
+      new AppError('GATEWAY.RATE_LIMITED', 429, `Too many requests; try again in ${context.after}`, { messageZh: '请求过于频繁，请稍后再试' }),
+  });
+
+  fastify.route({ method: [...PROXY_METHODS], url: '/api/v1/*', handler: (req, reply) => proxy.handle(req, reply) });
+  fastify.route({ method: ['GET'], url: '/*', handler: consoleHandler(String(config.get('CONSOLE_DIR'))) });
+}
+
+const unsupportedMediaType = () =>
+  new AppError('VALIDATION.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json', { messageZh: '请求体须为 application/json' });

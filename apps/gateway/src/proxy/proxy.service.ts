@@ -1,0 +1,179 @@
+import type { Readable } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { regionPath } from '@yiyang/geo';
+import { AppError } from '@yiyang/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Authenticator } from '../access/authenticator';
+import { authFailureError, originOf } from '../access/request-context';
+import { AuditService } from '../audit/audit.service';
+import { forbidden, routeNotFound } from '../http/problems';
+import { authorise, REVEAL_ROLES } from './route-matrix';
+import { publicPathOf, resolveRoute, type Route } from './routing';
+import { classify, Upstreams } from './upstreams';
+
+/** The one non-JSON request body the public API accepts. */
+export const IMPORT_ROUTE = { method: 'POST', path: '/api/v1/elders/import' } as const;
+export const isImportRoute = (method: string, url: string) => method === IMPORT_ROUTE.method && url.split('?')[0] === IMPORT_ROUTE.path;
+
+const FORWARDED_REQUEST_HEADERS = ['accept', 'accept-language', 'content-type', 'content-length', 'idempotency-key', 'if-match', 'if-none-match', 'user-agent'] as const;
+const RETURNED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'etag', 'last-modified', 'retry-after', 'content-length', 'x-total-count'] as const;
+const MAX_ERROR_BODY = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body exactly as received (forwarded as is, after the gateway's checks). */
+    rawJson?: string;
+  }
+}
+
+/**
+ * Forwards `/api/v1/<path>` to the owning service: authenticate → function-level authorisation
+ * (route matrix) → property-level check (`reveal`) → one undici request with a short-lived internal
+ * token carrying the principal → audit (writes, unmasked reads) → the service's answer, with error
+ * bodies turned into the public error shape in the caller's language (onSend hook).
+ */
+@Injectable()
+export class ProxyService {
+  private readonly log = new Logger('Proxy');
+  private readonly importTimeoutMs: number;
+
+  constructor(
+    config: ConfigService,
+    private readonly upstreams: Upstreams,
+    private readonly authenticator: Authenticator,
+    private readonly audit: AuditService,
+  ) {
+    this.importTimeoutMs = Number(config.get('UPSTREAM_IMPORT_TIMEOUT_MS'));
+  }
+
+  async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const route = resolveRoute(req.url);
+    if (!route) return this.fail(reply, routeNotFound());
+    const signedIn = req.signedIn;
+    if (!signedIn) return this.fail(reply, authFailureError(req.authFailure));
+    const { principal } = signedIn;
+    const decision = authorise(principal.role, req.method, route.segments);
+    // No rule: the route does not exist publicly (404); a rule without this role: 403 — before the
+    // service is asked, so a refused caller learns nothing about the record either way.
+    if (!decision.allowed) return this.fail(reply, decision.reason === 'NO_ROUTE' ? routeNotFound() : forbidden());
+    const reveal = isReveal(req.query);
+    if (reveal && !REVEAL_ROLES.includes(principal.role)) {
+      return this.fail(reply, new AppError('AUTH.REVEAL_FORBIDDEN', 403, 'Your role may not see personal data unmasked', { field: 'reveal', messageZh: '您的角色无权查看未脱敏的个人信息' }));
+    }
+
+    const isImport = isImportRoute(req.method, req.url);
+    const body = req.rawJson ?? (isImport ? (req.body as Readable | undefined) : undefined);
+    const headers = this.forwardHeaders(req, signedIn.principal, req.headers.authorization ?? '');
+    if (req.rawJson !== undefined) headers['content-length'] = String(Buffer.byteLength(req.rawJson));
+    const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT' || req.method === 'DELETE' || (req.method === 'POST' && !!req.headers['idempotency-key']);
+    const timeout = isImport ? this.importTimeoutMs : this.upstreams.timeoutMs;
+
+    let res;
+    try {
+      res = await this.upstreams.request(
+        route.service,
+        { method: req.method as 'GET', path: route.internalUrl, headers, body, headersTimeout: timeout, bodyTimeout: timeout },
+        idempotent && typeof body !== 'object',
+      );
+    } catch (error) {
+      const failure = classify(error);
+      this.log.warn({ service: route.service, code: (error as { code?: string }).code, correlationId: req.id }, `upstream ${failure.toLowerCase()}`);
+      void reply.header('retry-after', '5');
+      return this.fail(
+        reply,
+        failure === 'TIMEOUT'
+          ? new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${route.service} service did not answer in time`, { messageZh: '服务响应超时，请稍后再试', details: { service: route.service } })
+          : new AppError('GATEWAY.SERVICE_UNAVAILABLE', 503, `The ${route.service} service is unavailable; try again shortly`, { messageZh: '服务暂时不可用，请稍后再试', details: { service: route.service } }),
+      );
+    }
+
+    const status = res.statusCode;
+    const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
+    if (status >= 400) {
+      const text = await readLimited(res.body, MAX_ERROR_BODY);
+      if (status >= 500) this.log.warn({ service: route.service, status, correlationId: req.id }, 'upstream error');
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8');
+      const retryAfter = res.headers['retry-after'];
+      if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
+      return void reply.send(text || JSON.stringify({}));
+    }
+
+    if ((isWrite && status < 400) || (reveal && status === 200)) {
+      try {
+        await this.audit.record({
+          action: isWrite ? 'API_WRITE' : 'PII_UNMASKED_READ',
+          actor: { userId: principal.userId, role: principal.role },
+          regionPath: regionPath(signedIn.homeRegion),
+          method: req.method,
+          path: `/api/v1/${route.publicPath}`,
+          status,
+          origin: originOf(req),
+          details: { service: route.service },
+        });
+      } catch (error) {
+        if (!isWrite) {
+          // Unmasked personal data is only handed out once its read is on record.
+          await res.body.dump();
+          return this.fail(reply, new AppError('GATEWAY.AUDIT_UNAVAILABLE', 503, 'The audit log is unavailable; unmasked data cannot be shown now', { messageZh: '审计日志暂不可用，暂时无法查看未脱敏信息' }));
+        }
+        this.log.error({ err: error, correlationId: req.id, path: route.publicPath }, 'write forwarded but its audit entry could not be stored');
+      }
+    }
+
+    void reply.status(status);
+    for (const name of RETURNED_RESPONSE_HEADERS) {
+      const value = res.headers[name];
+      if (value !== undefined) void reply.header(name, value);
+    }
+    const location = res.headers['location'];
+    if (typeof location === 'string') void reply.header('location', location.startsWith('/') ? (publicPathOf(route.service, location) ?? location) : location);
+    return void reply.send(res.body);
+  }
+
+  private forwardHeaders(req: FastifyRequest, principal: Parameters<Authenticator['internalTokenFor']>[1], accessToken: string): Record<string, string> {
+    const h: Record<string, string> = {
+      authorization: `Bearer ${this.authenticator.internalTokenFor(accessToken, principal)}`,
+      'x-correlation-id': String(req.id),
+      'x-forwarded-for': req.ip,
+      'x-forwarded-proto': req.protocol,
+    };
+    const incoming: IncomingHttpHeaders = req.headers;
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = incoming[name];
+      if (typeof value === 'string') h[name] = value;
+    }
+    return h;
+  }
+
+  private fail(reply: FastifyReply, error: AppError): void {
+    const { field, messageZh, details } = error.options;
+    void reply
+      .status(error.status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ code: error.code, message: error.message, messageZh, field, details }));
+  }
+}
+
+function isReveal(query: unknown): boolean {
+  const v = (query as Record<string, unknown> | undefined)?.['reveal'];
+  const values = Array.isArray(v) ? v : [v];
+  return values.some((x) => typeof x === 'string' && x !== 'false' && x !== '0' && x !== '');
+}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy?.();
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export type { Route };

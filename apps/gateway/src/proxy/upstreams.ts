@@ -1,0 +1,69 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Pool, type Dispatcher } from 'undici';
+import { UPSTREAM_URL_VARIABLE, UPSTREAMS, type Upstream } from './routing';
+
+export type UpstreamFailure = 'UNAVAILABLE' | 'TIMEOUT';
+
+/** Connection failures that happen before a service could have acted on the request: safe to retry for idempotent calls. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EPIPE']);
+const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export function classify(error: unknown): UpstreamFailure {
+  const code = (error as { code?: string })?.code ?? '';
+  if (TIMEOUT_ERRORS.has(code)) return 'TIMEOUT';
+  return 'UNAVAILABLE';
+}
+
+export function isConnectFailure(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? '';
+  return CONNECT_ERRORS.has(code);
+}
+
+/** One keep-alive undici Pool per service (service URLs from config, localhost 3001–3004 by default). */
+@Injectable()
+export class Upstreams implements OnModuleDestroy {
+  readonly pools: Record<Upstream, Pool>;
+  readonly urls: Record<Upstream, string>;
+  readonly timeoutMs: number;
+
+  constructor(config: ConfigService) {
+    const connections = Number(config.get('UPSTREAM_CONNECTIONS'));
+    this.timeoutMs = Number(config.get('UPSTREAM_TIMEOUT_MS'));
+    this.urls = {} as Record<Upstream, string>;
+    this.pools = {} as Record<Upstream, Pool>;
+    for (const service of UPSTREAMS) {
+      const url = String(config.getOrThrow(UPSTREAM_URL_VARIABLE[service]));
+      this.urls[service] = url;
+      this.pools[service] = new Pool(url, {
+        connections,
+        pipelining: 1,
+        connect: { timeout: 2_000 },
+        keepAliveTimeout: 4_000,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    }
+  }
+
+  /**
+   * One request; connection failures are retried (twice, 50 then 150 ms) only when `retryable`
+   * (GET/HEAD/PUT/DELETE, or a POST carrying an Idempotency-Key) — a timeout is never retried,
+   * because the service may still be working on it.
+   */
+  async request(service: Upstream, options: Dispatcher.RequestOptions, retryable: boolean): Promise<Dispatcher.ResponseData> {
+    const delays = retryable ? [50, 150] : [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pools[service].request(options);
+      } catch (error) {
+        if (attempt >= delays.length || !isConnectFailure(error)) throw error;
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(Object.values(this.pools).map((p) => p.close().catch(() => undefined)));
+  }
+}
