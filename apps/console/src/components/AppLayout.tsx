@@ -82,6 +82,14 @@ export function AppLayout() {
   const navigate = useNavigate();
   const items = MENU.filter((m) => canOpen(user?.role, m.key)).map((m) => ({ key: PAGES[m.key].path, icon: m.icon, label: t(m.zh, m.en) }));
   const selected = items.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
+  // Wall display (`?wall=1`): the screen is all dashboard — no menu, no header.
+  if (new URLSearchParams(location.search).get('wall') === '1') {
+    return (
+      <Layout style={{ minHeight: '100vh', padding: 16 }}>
+        <Outlet />
+      </Layout>
+    );
+  }
   return (
     <Layout style={{ minHeight: '100vh' }}>
       <Layout.Sider breakpoint="lg" collapsedWidth={0} width={200} theme="dark">

@@ -1,6 +1,7 @@
 import { FullscreenOutlined, ReloadOutlined } from '@ant-design/icons';
 import { Breadcrumb, Button, Card, Col, Empty, List, Row, Segmented, Select, Space, Statistic, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { get, itemsOf, qs } from '../../api/client';
 import { useAuth } from '../../auth/AuthContext';
 import { AsyncView } from '../../components/AsyncView';
@@ -59,6 +60,8 @@ export function DashboardPage() {
   const root = user?.regionCode ?? '';
   const [path, setPath] = useState<string[]>([root]);
   const [period, setPeriod] = useState<Period>('today');
+  const [params, setParams] = useSearchParams();
+  const wall = params.get('wall') === '1';
   const code = path[path.length - 1];
 
   const regionNames = useApi(() => Promise.all(path.map((c) => get<Region>(`/regions/${c}`).catch(() => null))), path.join('/'));
@@ -117,8 +120,18 @@ export function DashboardPage() {
             ]}
           />
           <Button icon={<ReloadOutlined />} onClick={() => (kpis.reload(), coverage.reload(), alerts.reload())} aria-label={t('刷新', 'Refresh')} />
-          <Button icon={<FullscreenOutlined />} onClick={() => void document.documentElement.requestFullscreen?.()}>
-            {t('大屏', 'Wall display')}
+          <Button
+            icon={<FullscreenOutlined />}
+            onClick={() => {
+              const next = new URLSearchParams(params);
+              if (wall) next.delete('wall');
+              else next.set('wall', '1');
+              setParams(next);
+              if (!wall) void document.documentElement.requestFullscreen?.().catch(() => undefined);
+              else if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+            }}
+          >
+            {wall ? t('退出大屏', 'Leave wall display') : t('大屏', 'Wall display')}
           </Button>
         </Space>
       </Space>
@@ -129,7 +142,7 @@ export function DashboardPage() {
         <Col xs={24} xl={14}>
           <Card title={t('服务网点与15分钟养老服务圈', 'Service points and the 15-minute circle')} size="small">
             <AsyncView {...facilities} isEmpty={(f) => f.length === 0} emptyText={t('该区域暂无登记的服务设施', 'No facilities registered here')}>
-              {(f) => <ServiceMap facilities={f} children={children.data ?? []} walkMetres={coverage.data?.serviceCircle.walkMetres ?? 1000} onPick={next ? drillTo : undefined} />}
+              {(f) => <ServiceMap facilities={f} regions={children.data ?? []} walkMetres={coverage.data?.serviceCircle.walkMetres ?? 1000} onPick={next ? drillTo : undefined} />}
             </AsyncView>
           </Card>
         </Col>
@@ -207,11 +220,11 @@ function KpiCards({ kpis, coverage }: { kpis: { data?: Kpis; error: unknown; loa
   );
 }
 
-function ServiceMap({ facilities, children, walkMetres, onPick }: { facilities: Facility[]; children: Region[]; walkMetres: number; onPick?: (code: string) => void }) {
+function ServiceMap({ facilities, regions, walkMetres, onPick }: { facilities: Facility[]; regions: Region[]; walkMetres: number; onPick?: (code: string) => void }) {
   const { t, lang } = useI18n();
   const option = useMemo<EChartsOption>(() => {
     const located = facilities.filter((f) => f.location && Number.isFinite(f.location.lat));
-    const b = bounds([...located.map((f) => f.location), ...children.map((c) => c.centre).filter(Boolean)]);
+    const b = bounds([...located.map((f) => f.location), ...regions.map((c) => c.centre).filter(Boolean)]);
     const kinds = [...new Set(located.map((f) => f.kind))];
     const circles = located.filter((f) => f.open && SERVICE_POINT_KINDS.includes(f.kind));
     return {
@@ -255,13 +268,13 @@ function ServiceMap({ facilities, children, walkMetres, onPick }: { facilities: 
           symbolSize: 12,
           itemStyle: { color: '#262626' },
           label: { show: true, position: 'right', formatter: '{b}', fontSize: 12 },
-          data: children.filter((c) => c.centre).map((c) => ({ value: [c.centre.lng, c.centre.lat], name: c.name, code: c.code })),
+          data: regions.filter((c) => c.centre).map((c) => ({ value: [c.centre.lng, c.centre.lat], name: c.name, code: c.code })),
           tooltip: { formatter: (p: { name: string }) => `${p.name}${onPick ? t('（点击下钻）', ' (click to drill down)') : ''}` },
           z: 4,
         },
       ],
     };
-  }, [facilities, children, walkMetres, t, lang, onPick]);
+  }, [facilities, regions, walkMetres, t, lang, onPick]);
   if (!facilities.length) return <Empty />;
   return (
     <EChart
