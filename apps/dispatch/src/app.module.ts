@@ -1,8 +1,19 @@
-import { Module } from '@nestjs/common';
-import { ServiceKitModule } from '@yiyang/service-kit';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ServiceKitModule, type ServiceKitOptions } from '@yiyang/service-kit';
+import { OrdersModule } from './orders/orders.module';
+import { ReadModelsModule } from './read-models/read-models.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import { SERVICE } from './service';
 
-@Module({
-  imports: [ServiceKitModule.forRoot(SERVICE)],
-})
+const FEATURES = [ReadModelsModule, SchedulerModule, OrdersModule];
+
+/** The dispatch service; `forRoot` takes test overrides (consumer-group prefix, env). */
+@Module({})
+export class DispatchModule {
+  static forRoot(options: Partial<Pick<ServiceKitOptions, 'groupPrefix' | 'env' | 'retry'>> = {}): DynamicModule {
+    return { module: DispatchModule, imports: [ServiceKitModule.forRoot({ ...SERVICE, ...options }), ...FEATURES] };
+  }
+}
+
+@Module({ imports: [DispatchModule.forRoot()] })
 export class AppModule {}

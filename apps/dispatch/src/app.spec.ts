@@ -1,6 +1,21 @@
 import 'reflect-metadata';
-import { itBootsReady } from '@yiyang/service-kit/testing';
-import { AppModule } from './app.module';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { uniqueSuffix } from '@yiyang/messaging/testing';
 import { SERVICE } from './service';
+import { bootDispatch } from './testing/test-support';
 
-itBootsReady(AppModule, SERVICE);
+// Not itBootsReady(AppModule): that would consume as the production consumer groups and move their offsets.
+describe('dispatch service (real Kafka + database)', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await bootDispatch(`test-dispatch-boot-${uniqueSuffix()}`);
+  });
+  afterAll(() => app?.close());
+
+  it('boots ready, with its API described', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    const doc = (await app.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+    expect(doc.info.title).toBe(SERVICE.title);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/orders', '/offers']));
+  });
+});
