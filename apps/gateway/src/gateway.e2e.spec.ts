@@ -1,0 +1,382 @@
+import 'reflect-metadata';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ALL_ROLES, ROUTE_RULES } from './proxy/route-matrix';
+import { UPSTREAMS } from './proxy/routing';
+import { ApiError, client, LUBEI, LUBEI_COMMUNITY, LUNAN, PASSWORD, seedScenario, type Scenario } from './testing/scenario';
+import { ROOT_ADMIN, startStack, stopProcess, type Stack } from './testing/stack';
+
+/**
+ * The gateway in front of the REAL services (each its own process, real Kafka and database):
+ * what a user of the public API notices — sign-in, scope, masking, audit, defences, outages.
+ */
+jest.setTimeout(180_000);
+
+const consoleDir = mkdtempSync(path.join(tmpdir(), 'yiyang-console-'));
+mkdirSync(path.join(consoleDir, 'assets'));
+writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>颐养</title><div id="root"></div>');
+writeFileSync(path.join(consoleDir, 'assets', 'app-1a2b.js'), 'console.log(1)');
+
+describe('gateway with the real services behind it', () => {
+  let stack: Stack;
+  let s: Scenario;
+  const tag = `T${Date.now().toString(36).toUpperCase()}`;
+  const db = process.env['MONGO_DB'] ?? `test_gateway_${Date.now()}`;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON bodies
+  type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+  const raw = (method: string, url: string, init: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}): Promise<JsonResponse> =>
+    fetch(`${stack.url}${url}`, {
+      method,
+      headers: {
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    });
+  const api = (method: string, p: string, token?: string, body?: unknown, headers: Record<string, string> = {}) =>
+    raw(method, `/api/v1${p}`, { token, body, headers: { 'accept-language': 'en', ...headers } });
+
+  beforeAll(async () => {
+    stack = await startStack({
+      services: UPSTREAMS,
+      required: ['registry'],
+      dbBase: db,
+      gatewayEnv: {
+        CONSOLE_DIR: consoleDir,
+        CORS_ORIGINS: 'https://console.example.gov.cn',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+        RATE_LIMIT_IP_PER_MINUTE: '5000',
+        LOCKOUT_THRESHOLD: '3',
+      },
+    });
+    s = await seedScenario(stack.url, tag);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  describe('accounts and sign-in', () => {
+    it('signs in, rotates the refresh token, and a reused refresh token ends the whole session', async () => {
+      const first = await (await api('POST', '/auth/login', undefined, { username: `lubei-admin-${tag}`, password: PASSWORD })).json();
+      expect(first).toMatchObject({ tokenType: 'Bearer', expiresIn: 600, user: { username: `lubei-admin-${tag}`, role: 'civil_affairs_admin', regionCode: LUBEI } });
+      expect((await api('GET', '/me', first.accessToken)).status).toBe(200);
+
+      const second = await (await api('POST', '/auth/refresh', undefined, { refreshToken: first.refreshToken })).json();
+      expect(second.refreshToken).not.toBe(first.refreshToken);
+      const third = await (await api('POST', '/auth/refresh', undefined, { refreshToken: second.refreshToken })).json();
+      expect((await api('GET', '/me', third.accessToken)).status).toBe(200);
+
+      // The first token again: a thief or a replay. The family is revoked — including the newest tokens.
+      const reuse = await api('POST', '/auth/refresh', undefined, { refreshToken: first.refreshToken });
+      expect(reuse.status).toBe(401);
+      expect(await reuse.json()).toMatchObject({ code: 'AUTH.REFRESH_TOKEN_REUSED' });
+      expect((await api('POST', '/auth/refresh', undefined, { refreshToken: third.refreshToken })).status).toBe(401);
+      const me = await api('GET', '/me', third.accessToken);
+      expect(me.status).toBe(401);
+      expect(await me.json()).toMatchObject({ code: 'AUTH.SESSION_REVOKED' });
+    });
+
+    it('logout ends the session; wrong credentials answer 401 in the caller\'s language', async () => {
+      const t = await (await api('POST', '/auth/login', undefined, { username: `lubei-auditor-${tag}`, password: PASSWORD })).json();
+      expect((await api('POST', '/auth/logout', undefined, { refreshToken: t.refreshToken })).status).toBe(204);
+      expect((await api('GET', '/me', t.accessToken)).status).toBe(401);
+      expect((await api('POST', '/auth/refresh', undefined, { refreshToken: t.refreshToken })).status).toBe(401);
+
+      const zh = await api('POST', '/auth/login', undefined, { username: `lubei-auditor-${tag}`, password: 'Wrong-Passw0rd!' }, { 'accept-language': 'zh-CN' });
+      expect(zh.status).toBe(401);
+      const body = await zh.json();
+      expect(body).toEqual({ code: 'AUTH.INVALID_CREDENTIALS', message: '用户名或密码错误', correlationId: expect.any(String) });
+      const en = await (await api('POST', '/auth/login', undefined, { username: 'nobody-at-all', password: 'Wrong-Passw0rd!' })).json();
+      expect(en).toMatchObject({ code: 'AUTH.INVALID_CREDENTIALS', message: 'Wrong username or password' });
+    });
+
+    it('locks an account after repeated failures (423, even with the right password) until an admin unlocks it', async () => {
+      const username = `lubei-elder-${tag}`;
+      for (let i = 0; i < 2; i++) expect((await api('POST', '/auth/login', undefined, { username, password: `Wrong-Passw0rd-${i}` })).status).toBe(401);
+      const locking = await api('POST', '/auth/login', undefined, { username, password: 'Wrong-Passw0rd-3' });
+      expect(locking.status).toBe(423);
+      const locked = await api('POST', '/auth/login', undefined, { username, password: PASSWORD });
+      expect(locked.status).toBe(423);
+      expect(await locked.json()).toMatchObject({ code: 'AUTH.ACCOUNT_LOCKED', details: { retryAfterSeconds: expect.any(Number) } });
+      // Another district's admin cannot even see the account; its own admin unlocks it.
+      expect((await api('PATCH', `/users/${username}`, s.lunan.tokens.admin, { unlock: true })).status).toBe(404);
+      expect((await api('PATCH', `/users/${username}`, s.lubei.tokens.admin, { unlock: true })).status).toBe(200);
+      expect((await api('POST', '/auth/login', undefined, { username, password: PASSWORD })).status).toBe(200);
+    });
+
+    it('enforces password rules and rejects unknown fields on its own routes', async () => {
+      const weak = await api('POST', '/users', s.lubei.tokens.admin, { username: `weak-${tag}`.toLowerCase(), displayName: 'x', password: 'password', role: 'auditor', regionCode: LUBEI });
+      expect(weak.status).toBe(400);
+      expect(await weak.json()).toMatchObject({ code: 'AUTH.PASSWORD_TOO_SHORT', field: 'password' });
+      const extra = await api('POST', '/auth/login', undefined, { username: 'root', password: 'x', isAdmin: true });
+      expect(extra.status).toBe(400);
+      expect(await extra.json()).toMatchObject({ code: 'VALIDATION.INVALID_INPUT' });
+      expect((await api('GET', '/users?role=auditor&sort=password', s.lubei.tokens.admin)).status).toBe(400);
+    });
+
+    it('lets an admin create users only inside their own region, bound to records the registry shows them', async () => {
+      const user = (suffix: string, extra: Record<string, unknown>) => ({ username: `u${suffix}-${tag}`.toLowerCase(), displayName: 'U', password: PASSWORD, ...extra });
+      expect((await api('POST', '/users', s.lubei.tokens.admin, user('1', { role: 'auditor', regionCode: LUNAN }))).status).toBe(403);
+      expect((await api('POST', '/users', s.lubei.tokens.admin, user('2', { role: 'auditor', regionCode: '130203001000' }))).status).toBe(201);
+      const foreignProvider = await api('POST', '/users', s.lubei.tokens.admin, user('3', { role: 'provider_operator', regionCode: LUBEI, providerId: s.lunan.providerId }));
+      expect(foreignProvider.status).toBe(422);
+      expect(await foreignProvider.json()).toMatchObject({ code: 'USERS.BINDING_NOT_IN_SCOPE', field: 'providerId' });
+      const foreignElder = await api('POST', '/users', s.lubei.tokens.admin, user('4', { role: 'guardian', regionCode: LUBEI, elderIds: [s.lunan.elderId] }));
+      expect(foreignElder.status).toBe(422);
+      expect((await api('POST', '/users', s.lubei.tokens.operator, user('5', { role: 'auditor', regionCode: LUBEI }))).status).toBe(403);
+      const listed = await (await api('GET', '/users?pageSize=200', s.lubei.tokens.admin)).json();
+      expect(listed.items.length).toBeGreaterThan(0);
+      expect(listed.items.every((u: { regionCode: string }) => u.regionCode.startsWith('130203'))).toBe(true);
+      expect(JSON.stringify(listed)).not.toContain('passwordHash');
+      expect((await api('GET', `/users/lunan-admin-${tag}`.toLowerCase(), s.lubei.tokens.admin)).status).toBe(404);
+    });
+  });
+
+  describe('authorisation on every route', () => {
+    const concrete = (pattern: string) => pattern.replace(/:[^/]+/g, 'x1').replace('/**', '');
+
+    it('refuses, before any service is asked, every role the route matrix excludes (403, nothing learnt)', async () => {
+      let checked = 0;
+      for (const rule of ROUTE_RULES.filter((r) => r.service !== 'gateway')) {
+        for (const role of ALL_ROLES.filter((r) => !rule.roles.includes(r))) {
+          const short = ({ civil_affairs_admin: 'admin', provider_operator: 'operator' } as Record<string, string>)[role] ?? role;
+          const token = s.lubei.tokens[short as keyof Scenario['lubei']['tokens']];
+          const method = rule.methods[0];
+          const res = await api(method, `/${concrete(rule.pattern)}`, token, method === 'GET' ? undefined : {});
+          expect({ rule: `${method} ${rule.pattern}`, role, status: res.status }).toEqual({ rule: `${method} ${rule.pattern}`, role, status: 403 });
+          expect(Object.keys(await res.json()).sort()).toEqual(['code', 'correlationId', 'message']);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(150);
+    });
+
+    it('answers 401 without a token and 404 for routes that do not exist', async () => {
+      expect((await api('GET', '/elders')).status).toBe(401);
+      expect((await api('GET', '/elders', 'not-a-jwt')).status).toBe(401);
+      expect((await api('GET', '/nonexistent', s.lubei.tokens.admin)).status).toBe(404);
+      expect((await api('DELETE', `/elders/${s.lubei.elderId}`, s.lubei.tokens.admin)).status).toBe(404);
+      expect((await api('GET', `/elders/..%2Fusers`, s.lubei.tokens.admin)).status).toBe(404);
+    });
+
+    it('registry: another region, provider or family gets 403/404 on every registry route and learns nothing', async () => {
+      const L = s.lubei;
+      const N = s.lunan;
+      const cases: [string, string, string, unknown?][] = [
+        // [who, method, path, body]
+        [N.tokens.admin, 'GET', `/regions/${LUBEI_COMMUNITY}`],
+        [N.tokens.admin, 'PUT', `/regions/${LUBEI_COMMUNITY}`, { name: '篡改', centre: { lat: 39.6, lng: 118.1 } }],
+        [N.tokens.admin, 'GET', `/elders/${L.elderId}`],
+        [N.tokens.admin, 'GET', `/elders/${L.elderId}?reveal=true`],
+        [N.tokens.assessor, 'GET', `/elders/${L.elderId}`],
+        [N.tokens.auditor, 'GET', `/elders/${L.elderId}`],
+        [N.tokens.guardian, 'GET', `/elders/${L.elderId}`],
+        [N.tokens.elder, 'GET', `/elders/${L.elderId}`],
+        [N.tokens.admin, 'PATCH', `/elders/${L.elderId}`, { homeAddress: '篡改' }],
+        [N.tokens.admin, 'POST', `/elders/${L.elderId}/status`, { status: 'DECEASED', reason: 'x', effectiveDate: '2026-01-01' }],
+        [N.tokens.admin, 'POST', `/elders/${L.elderId}/assessments`, {}],
+        [N.tokens.guardian, 'GET', `/elders/${L.elderId}/assessments`],
+        [N.tokens.admin, 'GET', `/providers/${L.providerId}`],
+        [N.tokens.operator, 'GET', `/providers/${L.providerId}`],
+        [N.tokens.admin, 'PUT', `/providers/${L.providerId}`, { name: 'x', type: 'COMPANY', licenceNumber: 'HIJACK-1', contactPhone: '0315-1111111', serviceAreas: ['130202001000'] }],
+        [N.tokens.admin, 'POST', `/providers/${L.providerId}/contracts`, { areas: [LUBEI_COMMUNITY], startsOn: '2026-01-01', endsOn: '2026-12-31' }],
+        [N.tokens.admin, 'GET', `/caregivers/${L.caregiverId}`],
+        [N.tokens.operator, 'GET', `/caregivers/${L.caregiverId}`],
+        [N.tokens.caregiver, 'GET', `/caregivers/${L.caregiverId}`],
+        [N.tokens.operator, 'PUT', `/caregivers/${L.caregiverId}`, { providerId: L.providerId, kind: 'CAREGIVER', name: 'x', gender: 'MALE', regionCode: LUBEI_COMMUNITY, homeBase: { lat: 39.6, lng: 118.1 } }],
+        [N.tokens.operator, 'POST', '/caregivers', { providerId: L.providerId, kind: 'CAREGIVER', name: 'x', gender: 'MALE', regionCode: LUBEI_COMMUNITY, homeBase: { lat: 39.6, lng: 118.1 } }],
+        [N.tokens.admin, 'GET', `/facilities/${L.facilityId}`],
+        [N.tokens.operator, 'GET', `/facilities/${L.facilityId}`],
+        [N.tokens.admin, 'PUT', `/facilities/${L.facilityId}`, { kind: 'STREET_CENTRE', name: 'x', regionCode: '130203001000', address: 'x', location: { lat: 39.6, lng: 118.1 }, capacity: 1, beds: { total: 1, nursing: 0, occupied: 0 } }],
+        [N.tokens.operator, 'PATCH', `/facilities/${L.facilityId}/beds`, { occupied: 0 }],
+        [N.tokens.admin, 'POST', '/family-care-beds', { elderId: L.elderId, since: '2026-01-01' }],
+        [N.tokens.admin, 'POST', '/elders', { name: 'x', gender: 'MALE', birthDate: '1940-01-01', idCardNumber: L.idCardNumber, regionCode: LUBEI_COMMUNITY, homeAddress: 'x', home: { lat: 39.6, lng: 118.1 } }],
+        [N.tokens.admin, 'GET', `/coverage/${LUBEI}`],
+        [N.tokens.operator, 'PUT', `/catalogue/prices/${L.providerId}/MEAL_DELIVERY`, { priceFen: 1, effectiveFrom: '2030-01-01' }],
+      ];
+      for (const [token, method, p, body] of cases) {
+        const res = await api(method, p, token, body);
+        const text = await res.text();
+        expect({ case: `${method} ${p}`, status: [403, 404].includes(res.status) ? 'refused' : res.status }).toEqual({ case: `${method} ${p}`, status: 'refused' });
+        for (const secret of [L.idCardNumber, L.phone, '路北区', 'lubei老人']) expect(text).not.toContain(secret);
+      }
+      // Lists answer, but with nothing of the other district in them.
+      const lists: [string, string][] = [
+        [N.tokens.admin, '/elders?pageSize=200'],
+        [N.tokens.guardian, '/elders'],
+        [N.tokens.admin, '/providers?pageSize=200'],
+        [N.tokens.operator, '/providers'],
+        [N.tokens.operator, '/caregivers?pageSize=200'],
+        [N.tokens.admin, '/facilities?pageSize=200'],
+        [N.tokens.operator, '/contracts'],
+        [N.tokens.auditor, '/registry-audit?pageSize=200'],
+      ];
+      for (const [token, p] of lists) {
+        const res = await api('GET', p, token);
+        expect({ p, status: res.status }).toEqual({ p, status: 200 });
+        const text = await res.text();
+        for (const id of [L.elderId, L.providerId, L.caregiverId, L.facilityId]) expect(text).not.toContain(id);
+      }
+    });
+
+    it('the other services: another scope sees none of this district (routes that exist now)', async () => {
+      const probes: [string, string][] = [
+        ['dispatch', '/orders'],
+        ['dispatch', '/emergencies'],
+        ['billing', '/accounts'],
+        ['billing', '/entitlements'],
+        ['monitoring', '/alerts'],
+        ['monitoring', '/devices'],
+      ];
+      for (const [service, p] of probes) {
+        if (!stack.services[service as keyof Stack['services']]) continue;
+        for (const token of [s.lunan.tokens.admin, s.lunan.tokens.guardian]) {
+          const res = await api('GET', p, token);
+          expect(res.status).toBeLessThan(500);
+          const text = await res.text();
+          for (const id of [s.lubei.elderId, s.lubei.providerId, s.lubei.idCardNumber]) expect(text).not.toContain(id);
+        }
+      }
+    });
+  });
+
+  describe('personal data and audit', () => {
+    it('keeps ID numbers and phones masked unless an allowed role asks, and audits each unmasked read', async () => {
+      const masked = await (await api('GET', `/elders/${s.lubei.elderId}`, s.lubei.tokens.guardian)).text();
+      expect(masked).not.toContain(s.lubei.idCardNumber);
+      expect(masked).not.toContain(s.lubei.phone);
+      for (const role of ['guardian', 'elder', 'auditor'] as const) {
+        const res = await api('GET', `/elders/${s.lubei.elderId}?reveal=true`, s.lubei.tokens[role]);
+        expect(res.status).toBe(403);
+        expect(await res.json()).toMatchObject({ code: 'AUTH.REVEAL_FORBIDDEN' });
+      }
+      const correlationId = `reveal-${tag}`;
+      const revealed = await api('GET', `/elders/${s.lubei.elderId}?reveal=true`, s.lubei.tokens.assessor, undefined, { 'x-correlation-id': correlationId });
+      expect(revealed.status).toBe(200);
+      expect(await revealed.text()).toContain(s.lubei.idCardNumber);
+
+      const log = await (await api('GET', `/audit?action=PII_UNMASKED_READ&correlationId=${correlationId}`, s.lubei.tokens.auditor)).json();
+      expect(log.items).toEqual([
+        expect.objectContaining({ action: 'PII_UNMASKED_READ', actor: { userId: `lubei-assessor-${tag}`.toLowerCase(), role: 'assessor' }, path: `/api/v1/elders/${s.lubei.elderId}`, correlationId, ip: expect.any(String) }),
+      ]);
+      expect((await (await api('GET', `/audit?correlationId=${correlationId}`, s.lunan.tokens.auditor)).json()).total).toBe(0);
+    });
+
+    it('writes every forwarded write to the append-only audit log, queryable by auditors only', async () => {
+      const correlationId = `write-${tag}`;
+      const res = await api('PUT', '/regions/130203001000', s.lubei.tokens.admin, { name: '乔屯街道', centre: { lat: 39.64, lng: 118.17 } }, { 'x-correlation-id': correlationId });
+      expect(res.status).toBe(200);
+      const log = await (await api('GET', `/audit?correlationId=${correlationId}`, s.lubei.tokens.auditor)).json();
+      expect(log.items[0]).toMatchObject({ action: 'API_WRITE', method: 'PUT', path: '/api/v1/regions/130203001000', status: 200, actor: { role: 'civil_affairs_admin' } });
+      expect((await api('GET', '/audit', s.lubei.tokens.operator)).status).toBe(403);
+      expect((await api('DELETE', '/audit', s.lubei.tokens.auditor)).status).toBe(404);
+    });
+  });
+
+  describe('defences', () => {
+    it('accepts JSON only, bounds bodies and arrays, and sends security headers', async () => {
+      const text = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'text/plain' }, rawBody: 'username=root' });
+      expect(text.status).toBe(415);
+      expect(await text.json()).toMatchObject({ code: 'VALIDATION.UNSUPPORTED_MEDIA_TYPE' });
+      const form = await raw('POST', '/api/v1/elders', { token: s.lubei.tokens.admin, headers: { 'content-type': 'application/x-www-form-urlencoded' }, rawBody: 'a=1' });
+      expect(form.status).toBe(415);
+      const multipart = await raw('POST', '/api/v1/providers', { token: s.lubei.tokens.admin, headers: { 'content-type': 'multipart/form-data; boundary=x' }, rawBody: '--x--' });
+      expect(multipart.status).toBe(415);
+      const big = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json' }, rawBody: JSON.stringify({ username: 'a', password: 'x'.repeat(1_100_000) }) });
+      expect(big.status).toBe(413);
+      const long = await api('POST', '/users', s.lubei.tokens.admin, { elderIds: Array.from({ length: 1_001 }, (_, i) => `e${i}`) });
+      expect(long.status).toBe(400);
+      expect(await long.json()).toMatchObject({ code: 'VALIDATION.ARRAY_TOO_LONG', field: 'elderIds' });
+      const bad = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json' }, rawBody: '{"__proto__":{"x":1}}' });
+      expect(bad.status).toBe(400);
+
+      const res = await api('GET', '/me', s.lubei.tokens.admin);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age/);
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-correlation-id')).toBeTruthy();
+    });
+
+    it('allows cross-origin calls only from the configured origins', async () => {
+      const preflight = (origin: string) =>
+        raw('OPTIONS', '/api/v1/elders', { headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      expect((await preflight('https://console.example.gov.cn')).headers.get('access-control-allow-origin')).toBe('https://console.example.gov.cn');
+      expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('rate-limits per user and per IP', async () => {
+      const { createGatewayApp } = await import('./bootstrap');
+      const strict = await createGatewayApp(
+        { MONGO_DB: db, RATE_LIMIT_USER_PER_MINUTE: '5', RATE_LIMIT_IP_PER_MINUTE: '3', REGISTRY_URL: stack.services.registry!.url, LOG_LEVEL: 'warn' },
+        { logger: false },
+      );
+      try {
+        const statuses = async (n: number, headers: Record<string, string>, url: string) => {
+          const out: number[] = [];
+          for (let i = 0; i < n; i++) out.push((await strict.inject({ method: 'GET', url, headers })).statusCode);
+          return out;
+        };
+        const user = await statuses(7, { authorization: `Bearer ${s.lubei.tokens.auditor}` }, '/api/v1/regions');
+        expect(user.slice(0, 5).every((c) => c === 200)).toBe(true);
+        expect(user.slice(5)).toEqual([429, 429]);
+        // another user has a budget of its own
+        expect((await statuses(1, { authorization: `Bearer ${s.lubei.tokens.admin}` }, '/api/v1/regions'))[0]).toBe(200);
+        const anonymous = await statuses(4, {}, '/api/v1/regions');
+        expect(anonymous).toEqual([401, 401, 401, 429]);
+        const limited = await strict.inject({ method: 'GET', url: '/api/v1/regions', headers: { 'accept-language': 'en' } });
+        expect(limited.json()).toMatchObject({ code: 'GATEWAY.RATE_LIMITED' });
+        expect(limited.headers['retry-after']).toBeDefined();
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('one door', () => {
+    it('serves one OpenAPI document over all services, under /api/v1, with bearer security', async () => {
+      const doc = await (await raw('GET', '/api/docs/openapi.json')).json();
+      expect(doc.paths['/api/v1/auth/login'].post.security).toEqual([]);
+      expect(doc.paths['/api/v1/elders/{id}'].get).toMatchObject({ security: [{ bearer: [] }], 'x-yiyang-roles': expect.arrayContaining(['civil_affairs_admin']) });
+      expect(doc.paths['/api/v1/registry-audit']).toBeDefined();
+      expect(doc.paths['/health']).toBeUndefined();
+      expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(Object.keys(doc.paths).every((p: string) => p.startsWith('/api/v1/'))).toBe(true);
+      expect((await raw('GET', '/api/docs')).status).toBe(200);
+    });
+
+    it('serves the console at / with SPA fallback, and never for API paths', async () => {
+      const index = await raw('GET', '/');
+      expect(index.status).toBe(200);
+      expect(await index.text()).toContain('颐养');
+      expect(await (await raw('GET', '/elders/123/edit')).text()).toContain('颐养');
+      const asset = await raw('GET', '/assets/app-1a2b.js');
+      expect(asset.headers.get('cache-control')).toContain('immutable');
+      expect((await raw('GET', '/assets/missing.js')).status).toBe(404);
+      expect((await raw('GET', '/../../etc/passwd')).status).toBe(404);
+      expect((await raw('GET', '/api/v2/elders')).status).toBe(404);
+    });
+
+    it('answers 503 GATEWAY.SERVICE_UNAVAILABLE at once when a service is down, and 401/403 still first', async () => {
+      const victim = stack.services.monitoring ?? stack.services.billing;
+      const p = stack.services.monitoring ? '/alerts' : '/accounts';
+      if (victim) await stopProcess(victim.child);
+      const started = Date.now();
+      const res = await api('GET', p, s.lubei.tokens.admin);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ code: 'GATEWAY.SERVICE_UNAVAILABLE', message: expect.stringMatching(/unavailable/) });
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect((await api('GET', p)).status).toBe(401);
+      expect((await api('POST', p, s.lubei.tokens.auditor, {})).status).toBe(403);
+    });
+  });
+
+  it('creates the initial admin from the environment only', async () => {
+    const root = await client(stack.url)<{ user: { role: string; regionCode: string } }>('POST', '/auth/login', undefined, ROOT_ADMIN);
+    expect(root.user).toMatchObject({ role: 'civil_affairs_admin', regionCode: '130200000000' });
+    await expect(client(stack.url)('POST', '/auth/login', undefined, { username: 'admin', password: 'admin' })).rejects.toBeInstanceOf(ApiError);
+  });
+});
