@@ -1,6 +1,7 @@
-import { Button, Card, Col, Empty, Row, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Col, Empty, Input, Modal, Row, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { get, itemsOf, post, qs } from '../../api/client';
+import { useAuth } from '../../auth/AuthContext';
 import { AsyncView } from '../../components/AsyncView';
 import { useAction } from '../../lib/actions';
 import { ago, chinaTime } from '../../lib/format';
@@ -43,6 +44,9 @@ export function OrdersPage() {
   const act = useAction();
   const itemName = useItemName();
   const [view, setView] = useState<'board' | 'table'>('board');
+  const [assigning, setAssigning] = useState<Order | null>(null);
+  const { user } = useAuth();
+  const canAssign = user?.role === 'provider_operator' || user?.role === 'civil_affairs_admin';
   const orders = useApi(() => get<unknown>(`/orders${qs({ pageSize: 200 })}`).then(itemsOf<Order>), 'orders', 10_000);
 
   const cancel = (o: Order) =>
@@ -66,9 +70,16 @@ export function OrdersPage() {
         {o.escalation?.reason && <Tag color="red">{label(ESCALATION_REASONS, o.escalation.reason, lang)}</Tag>}
         {o.caregiverName && <Typography.Text>{t('护理员：', 'Caregiver: ')}{o.caregiverName}</Typography.Text>}
         {['PLACED', 'ESCALATED', 'ASSIGNED'].includes(o.state) && (
-          <Button size="small" danger onClick={() => cancel(o)}>
-            {t('取消工单', 'Cancel')}
-          </Button>
+          <Space size={4}>
+            {canAssign && ['PLACED', 'ESCALATED'].includes(o.state) && (
+              <Button size="small" type="primary" onClick={() => setAssigning(o)}>
+                {t('手动派单', 'Assign')}
+              </Button>
+            )}
+            <Button size="small" danger onClick={() => cancel(o)}>
+              {t('取消工单', 'Cancel')}
+            </Button>
+          </Space>
         )}
       </Space>
     </Card>
@@ -87,6 +98,7 @@ export function OrdersPage() {
           ]}
         />
       </Space>
+      <AssignDialog order={assigning} onClose={(changed) => (setAssigning(null), changed && orders.reload())} />
       <AsyncView {...orders} isEmpty={(o) => !o.length} emptyText={t('暂无服务工单', 'No orders yet')}>
         {(rows) =>
           view === 'board' ? (
@@ -119,5 +131,59 @@ export function OrdersPage() {
         }
       </AsyncView>
     </div>
+  );
+}
+
+interface CaregiverRow {
+  caregiverId: string;
+  name: string;
+  providerId: string | null;
+  kindLabel?: { zh: string; en: string };
+  active?: boolean;
+}
+
+/** Escalated orders: the operator picks a caregiver by hand (dispatch re-checks skills, contract and scope). */
+function AssignDialog({ order, onClose }: { order: Order | null; onClose: (changed: boolean) => void }) {
+  const { t } = useI18n();
+  const act = useAction();
+  const [caregiverId, setCaregiverId] = useState<string>();
+  const [reason, setReason] = useState('');
+  const caregivers = useApi(order ? () => get<unknown>('/caregivers?pageSize=200').then(itemsOf<CaregiverRow>) : null, order?.orderId ?? 'none');
+  return (
+    <Modal
+      open={!!order}
+      title={t('手动派单', 'Assign by hand')}
+      okText={t('派单', 'Assign')}
+      cancelText={t('取消', 'Cancel')}
+      okButtonProps={{ disabled: !caregiverId }}
+      onCancel={() => onClose(false)}
+      onOk={async () => {
+        const ok = await act({
+          run: () => post(`/orders/${order?.orderId}/assign`, { caregiverId, reason: reason.trim() || 'Assigned by hand at the desk' }),
+          done: t('已派单，等待护理员接单', 'Assigned; waiting for the caregiver'),
+        });
+        if (ok) {
+          setCaregiverId(undefined);
+          setReason('');
+          onClose(true);
+        }
+      }}
+      destroyOnHidden
+    >
+      <Space direction="vertical" style={{ width: '100%' }}>
+        <Select
+          showSearch
+          optionFilterProp="label"
+          placeholder={t('选择护理员', 'Choose a caregiver')}
+          loading={caregivers.loading}
+          value={caregiverId}
+          onChange={setCaregiverId}
+          style={{ width: '100%' }}
+          options={(caregivers.data ?? []).filter((c) => c.active !== false).map((c) => ({ value: c.caregiverId, label: c.name }))}
+          notFoundContent={caregivers.error ? t('无法读取护理员名单', 'Cannot load caregivers') : undefined}
+        />
+        <Input.TextArea rows={2} placeholder={t('派单说明（可不填）', 'Note (optional)')} value={reason} onChange={(e) => setReason(e.target.value)} />
+      </Space>
+    </Modal>
   );
 }

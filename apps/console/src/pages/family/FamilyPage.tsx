@@ -211,7 +211,6 @@ function OrderProgress({ order, onChanged }: { order: FamilyOrder; onChanged: ()
       </Typography.Paragraph>
       {order.state !== 'CANCELLED' && (
         <Steps
-          size="small"
           current={view.current}
           status={view.status}
           items={VISIT_STEPS.map((s) => ({ title: t(s.zh, s.en) }))}

@@ -172,7 +172,7 @@ export function DashboardPage() {
                             <Tag>{label(ALERT_STATES, a.state ?? a.status, lang)}</Tag>
                           </Space>
                         }
-                        description={`${a.elderName ?? a.elderId ?? a.facilityId ?? a.deviceId ?? ''} · ${ago(a.raisedAt, lang)}`}
+                        description={`${a.elderName ?? a.reason ?? a.elderId ?? a.facilityId ?? ''} · ${ago(a.raisedAt, lang)}`}
                       />
                     </List.Item>
                   )}
@@ -236,7 +236,8 @@ function ServiceMap({ facilities, regions, walkMetres, onPick }: { facilities: F
       yAxis: { type: 'value', min: b?.minLat, max: b?.maxLat, show: false, scale: true },
       series: [
         {
-          name: t(`步行${Math.round(walkMetres / 80)}分钟服务圈`, `${Math.round(walkMetres / 80)}-min walk circle`),
+          name: t(`15分钟服务圈（步行${(walkMetres / 1000).toFixed(1)}公里）`, `15-minute circle (${(walkMetres / 1000).toFixed(1)} km walk)`),
+          itemStyle: { color: 'rgba(82,196,26,0.55)' },
           type: 'custom',
           silent: true,
           data: circles.map((f) => [f.location.lng, f.location.lat]),
@@ -245,7 +246,7 @@ function ServiceMap({ facilities, regions, walkMetres, onPick }: { facilities: F
             const lat = Number(api.value(1));
             const c = api.coord([lng, lat]);
             const e = api.coord([lng + walkMetres * lngDegreesPerMetre(lat), lat]);
-            return { type: 'circle', shape: { cx: c[0], cy: c[1], r: Math.abs(e[0] - c[0]) }, style: { fill: 'rgba(82,196,26,0.12)', stroke: 'rgba(82,196,26,0.5)' } };
+            return { type: 'circle', shape: { cx: c[0], cy: c[1], r: Math.abs(e[0] - c[0]) }, style: { fill: 'rgba(82,196,26,0.07)', stroke: 'rgba(82,196,26,0.35)', lineWidth: 1 } };
           },
           z: 1,
         },
