@@ -4,8 +4,10 @@ import { OrdersModule } from './orders/orders.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { SERVICE } from './service';
+import { EmergenciesModule } from './emergencies/emergencies.controller';
+import { VisitsModule } from './visits/visits.module';
 
-const FEATURES = [ReadModelsModule, SchedulerModule, OrdersModule];
+const FEATURES = [ReadModelsModule, SchedulerModule, OrdersModule, VisitsModule, EmergenciesModule];
 
 /** The dispatch service; `forRoot` takes test overrides (consumer-group prefix, env). */
 @Module({})

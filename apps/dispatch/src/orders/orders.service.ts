@@ -102,7 +102,7 @@ export class OrdersService implements OnModuleInit {
     this.scheduler.on('offer', (d) => this.onOfferDeadline(d));
   }
 
-  private bump(caregiverId: string | null, delta: number): void {
+  bump(caregiverId: string | null, delta: number): void {
     if (!caregiverId) return;
     this.workload.set(caregiverId, Math.max(0, (this.workload.get(caregiverId) ?? 0) + delta));
   }
