@@ -3,4 +3,4 @@ import { runService } from '@yiyang/service-kit';
 import { AppModule } from './app.module';
 import { SERVICE } from './service';
 
-void runService(AppModule, SERVICE);
+void runService(AppModule.forRoot(), SERVICE);

@@ -1,0 +1,113 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectModel } from '@nestjs/mongoose';
+import type { DeviceKind } from '@yiyang/contracts';
+import type { Model } from 'mongoose';
+import { Device } from './device.schema';
+
+/** What ingestion and the rule engine need to know about a device, at stream speed. */
+export interface DeviceInfo {
+  deviceId: string;
+  vendorId: string;
+  externalId: string;
+  kind: DeviceKind;
+  elderId: string | null;
+  facilityId: string | null;
+  regionCode: string;
+  regionPath: string[];
+  location: { lat: number; lng: number } | null;
+  heartbeatIntervalSec: number;
+  /** Epoch ms the device was bound (a device that never reports is silent from then on). */
+  boundSince: number | null;
+  active: boolean;
+  version: number;
+}
+
+/**
+ * The device registry in memory: by id, and by (vendor, vendor's own id) for ingestion. Loaded at
+ * boot, updated at once by writes in this process, and refreshed from the database for writes
+ * made by other replicas (by `updatedAt`, every DIRECTORY_REFRESH_MS).
+ */
+@Injectable()
+export class DeviceDirectory implements OnModuleInit, OnApplicationShutdown {
+  private readonly byId = new Map<string, DeviceInfo>();
+  private readonly byExternal = new Map<string, string>();
+  private readonly byElder = new Map<string, Set<string>>();
+  private refreshedUntil = new Date(0);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectModel(Device.name) private readonly devices: Model<Device>,
+    @Inject(ConfigService) private readonly config: ConfigService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), Number(this.config.get('DIRECTORY_REFRESH_MS')));
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(deviceId: string): DeviceInfo | undefined {
+    return this.byId.get(deviceId);
+  }
+
+  byVendor(vendorId: string, externalId: string): DeviceInfo | undefined {
+    const id = this.byExternal.get(`${vendorId}\u0000${externalId}`);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  /** Active devices bound to the elder. */
+  ofElder(elderId: string): DeviceInfo[] {
+    return [...(this.byElder.get(elderId) ?? [])].flatMap((id) => this.byId.get(id) ?? []);
+  }
+
+  all(): IterableIterator<DeviceInfo> {
+    return this.byId.values();
+  }
+
+  async refresh(): Promise<void> {
+    const now = new Date(Date.now() - 5_000);
+    const changed = await this.devices.find({ updatedAt: { $gte: this.refreshedUntil } }, { outbox: 0, outboxPending: 0 }).lean();
+    for (const d of changed) this.keep(toInfo(d));
+    this.refreshedUntil = now;
+  }
+
+  keep(info: DeviceInfo): void {
+    const previous = this.byId.get(info.deviceId);
+    if (previous && previous.version > info.version) return;
+    if (previous?.elderId) this.byElder.get(previous.elderId)?.delete(info.deviceId);
+    this.byId.set(info.deviceId, info);
+    this.byExternal.set(`${info.vendorId}\u0000${info.externalId}`, info.deviceId);
+    if (info.elderId && info.active) {
+      const set = this.byElder.get(info.elderId) ?? new Set<string>();
+      set.add(info.deviceId);
+      this.byElder.set(info.elderId, set);
+    }
+  }
+}
+
+export function toInfo(d: Omit<Device, 'outbox' | 'outboxPending'>): DeviceInfo {
+  return {
+    deviceId: d._id,
+    vendorId: d.vendorId,
+    externalId: d.externalId,
+    kind: d.kind,
+    elderId: d.elderId,
+    facilityId: d.facilityId,
+    regionCode: d.regionCode,
+    regionPath: d.regionPath,
+    location: d.location,
+    heartbeatIntervalSec: d.heartbeatIntervalSec,
+    boundSince: d.boundSince ? new Date(d.boundSince).getTime() : null,
+    active: d.active,
+    version: d.version,
+  };
+}

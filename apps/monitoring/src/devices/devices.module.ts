@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { RegistryFactsModule } from '../registry-facts/registry-facts.module';
+import { VendorsModule } from '../vendors/vendors.module';
+import { DeviceDirectory } from './device-directory';
+import { Device, DeviceSchema } from './device.schema';
+import { DevicesController } from './devices.controller';
+import { DevicesService } from './devices.service';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: Device.name, schema: DeviceSchema }]), RegistryFactsModule, VendorsModule],
+  controllers: [DevicesController],
+  providers: [DevicesService, DeviceDirectory],
+  exports: [DeviceDirectory, DevicesService],
+})
+export class DevicesModule {}

@@ -1,0 +1,277 @@
+import type { AlertKind, AlertSeverity, DeviceKind, TelemetryReading, Vitals } from '@yiyang/contracts';
+
+/**
+ * The alert rules, as pure functions over a small per-device state (no I/O here: the consumer
+ * keeps the state in memory and decides what to persist when — see rules.consumer.ts).
+ *
+ * Ordering and duplicates: every decision uses the time the device MEASURED (`at`), never the
+ * arrival order, and every alert is named by the episode that caused it (the `at` of its first
+ * triggering reading). A duplicate or a replay therefore names the same alert again — which the
+ * store refuses — instead of raising a second one.
+ */
+
+/** Per-elder thresholds (where it matters); the platform default applies where an elder has none. */
+export interface Thresholds {
+  hrMin: number;
+  hrMax: number;
+  spo2Min: number;
+  sysMin: number;
+  sysMax: number;
+  diaMax: number;
+  gluMin: number;
+  gluMax: number;
+  /** Out-of-range readings in a row before a VITALS alert. */
+  consecutive: number;
+  /** Hours without any activity at home before an INACTIVITY alert (people living alone). */
+  inactivityHours: number;
+  lowBatteryPct: number;
+}
+
+/** Defaults from common clinical alarm limits for older adults (WS/T 2018-style home monitoring practice). */
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  hrMin: 45,
+  hrMax: 120,
+  spo2Min: 90,
+  sysMin: 90,
+  sysMax: 180,
+  diaMax: 110,
+  gluMin: 3.9,
+  gluMax: 16.7,
+  consecutive: 3,
+  inactivityHours: 12,
+  lowBatteryPct: 15,
+};
+
+/** Readings of one instant rule closer than this to the last trigger belong to the same incident. */
+export const DEDUPE_WINDOW_MS = 10 * 60_000;
+/** Battery must climb this far above the threshold before a low-battery condition clears (hysteresis). */
+export const BATTERY_HYSTERESIS = 10;
+const RECENT_KEYS = 64;
+
+export interface VitalsSample {
+  at: number;
+  vitals: Vitals;
+  /** Why it is out of range, or null when in range. */
+  out: string | null;
+}
+
+export interface DeviceRuleState {
+  /** Latest measurement time seen (max, so a late reading never moves it back). */
+  lastSeenAt: number;
+  battery: number | null;
+  batteryAt: number;
+  /** `at` of the first low reading of the open low-battery episode; null when the battery is fine. */
+  lowBatterySince: number | null;
+  /** Recent vitals by `at`, ascending; bounded. */
+  vitals: VitalsSample[];
+  /** Episode (`at` of the run's first reading) of the last VITALS alert, so one run alerts once. */
+  vitalsEpisode: number | null;
+  /** `at` of the last reading that triggered each instant rule (SOS, FALL, SMOKE, GAS). */
+  lastTrigger: Partial<Record<AlertKind, number>>;
+  /** lastSeenAt at which a DEVICE_SILENT alert was raised and is still open; null otherwise. */
+  silentSince: number | null;
+  /** Keys of recently seen readings (exact duplicates are dropped without looking further). */
+  recent: string[];
+}
+
+export function emptyState(seenAt: number): DeviceRuleState {
+  return { lastSeenAt: seenAt, battery: null, batteryAt: 0, lowBatterySince: null, vitals: [], vitalsEpisode: null, lastTrigger: {}, silentSince: null, recent: [] };
+}
+
+export type Effect =
+  | { type: 'raise'; kind: AlertKind; severity: AlertSeverity; episode: number; evidence: TelemetryReading[]; reason: string }
+  | { type: 'clear'; kind: AlertKind; reason: string };
+
+export interface ReadingOutcome {
+  effects: Effect[];
+  /** The change must be stored before the reading counts as handled (rare: out-of-range vitals, triggers, transitions). */
+  durable: boolean;
+  /** The reading shows someone moving about at home (feeds the inactivity rule). */
+  activityAt: number | null;
+  duplicate: boolean;
+}
+
+export const SEVERITY: Record<AlertKind, AlertSeverity> = {
+  SOS: 'CRITICAL',
+  FALL: 'CRITICAL',
+  SMOKE: 'CRITICAL',
+  GAS: 'CRITICAL',
+  VITALS: 'HIGH',
+  INACTIVITY: 'HIGH',
+  DEVICE_SILENT: 'MEDIUM',
+  LOW_BATTERY: 'LOW',
+};
+
+const INSTANT: Partial<Record<TelemetryReading['kind'], AlertKind>> = { SOS: 'SOS', FALL: 'FALL', SMOKE: 'SMOKE', GAS: 'GAS' };
+const ACTIVITY_SENSORS: ReadonlySet<DeviceKind> = new Set(['DOOR_SENSOR', 'MOTION_SENSOR', 'BED_SENSOR']);
+const MANUAL_METERS: ReadonlySet<DeviceKind> = new Set(['BP_METER', 'GLUCOSE_METER']);
+
+export function isActivitySensor(kind: DeviceKind): boolean {
+  return ACTIVITY_SENSORS.has(kind);
+}
+
+/** Why the vitals are out of range, or null. */
+export function vitalsOutOfRange(v: Vitals, t: Thresholds): string | null {
+  const out: string[] = [];
+  if (v.hr !== undefined && (v.hr < t.hrMin || v.hr > t.hrMax)) out.push(`heart rate ${v.hr} outside ${t.hrMin}–${t.hrMax}`);
+  if (v.spo2 !== undefined && v.spo2 < t.spo2Min) out.push(`SpO2 ${v.spo2}% below ${t.spo2Min}%`);
+  if (v.sys !== undefined && (v.sys < t.sysMin || v.sys > t.sysMax)) out.push(`systolic ${v.sys} outside ${t.sysMin}–${t.sysMax} mmHg`);
+  if (v.dia !== undefined && v.dia > t.diaMax) out.push(`diastolic ${v.dia} above ${t.diaMax} mmHg`);
+  if (v.glu !== undefined && (v.glu < t.gluMin || v.glu > t.gluMax)) out.push(`glucose ${v.glu} outside ${t.gluMin}–${t.gluMax} mmol/L`);
+  return out.length ? out.join('; ') : null;
+}
+
+function readingKey(r: TelemetryReading): string {
+  return `${r.kind}:${r.at}:${r.seq ?? ''}`;
+}
+
+/** Applies one reading to the device's state; returns what must happen. Mutates `state`. */
+export function applyReading(state: DeviceRuleState, deviceKind: DeviceKind, t: Thresholds, r: TelemetryReading): ReadingOutcome {
+  const key = readingKey(r);
+  if (state.recent.includes(key)) return { effects: [], durable: false, activityAt: null, duplicate: true };
+  state.recent.push(key);
+  if (state.recent.length > RECENT_KEYS) state.recent.shift();
+
+  const effects: Effect[] = [];
+  let durable = false;
+  if (r.at > state.lastSeenAt) state.lastSeenAt = r.at;
+
+  // A device that speaks again is no longer silent.
+  if (state.silentSince !== null && r.at > state.silentSince) {
+    state.silentSince = null;
+    effects.push({ type: 'clear', kind: 'DEVICE_SILENT', reason: 'the device reported again' });
+    durable = true;
+  }
+
+  // Instant rules: one incident per device and rule within the dedupe window.
+  const instant = INSTANT[r.kind];
+  if (instant) {
+    const last = state.lastTrigger[instant];
+    if (last === undefined || Math.abs(r.at - last) >= DEDUPE_WINDOW_MS) {
+      effects.push({ type: 'raise', kind: instant, severity: SEVERITY[instant], episode: r.at, evidence: [r], reason: instantReason(r) });
+    }
+    if (last === undefined || r.at > last) state.lastTrigger[instant] = r.at;
+    durable = true;
+  }
+
+  if (r.vitals && Object.keys(r.vitals).length > 0) {
+    const hadOut = state.vitals.some((s) => s.out !== null);
+    const outcome = applyVitals(state, t, r);
+    if (outcome) effects.push(outcome);
+    durable ||= hadOut || state.vitals.some((s) => s.out !== null);
+  }
+
+  if (r.battery !== undefined && r.at >= state.batteryAt) {
+    state.battery = r.battery;
+    state.batteryAt = r.at;
+    if (state.lowBatterySince === null && r.battery <= t.lowBatteryPct) {
+      state.lowBatterySince = r.at;
+      effects.push({ type: 'raise', kind: 'LOW_BATTERY', severity: SEVERITY.LOW_BATTERY, episode: r.at, evidence: [r], reason: `battery ${r.battery}% ≤ ${t.lowBatteryPct}%` });
+      durable = true;
+    } else if (state.lowBatterySince !== null && r.battery >= t.lowBatteryPct + BATTERY_HYSTERESIS) {
+      state.lowBatterySince = null;
+      effects.push({ type: 'clear', kind: 'LOW_BATTERY', reason: `battery back at ${r.battery}%` });
+      durable = true;
+    }
+  }
+
+  const activity =
+    r.kind === 'ACTIVITY' || r.kind === 'SOS' || (r.kind === 'VITALS' && MANUAL_METERS.has(deviceKind)) ? r.at : null;
+  return { effects, durable, activityAt: activity, duplicate: false };
+}
+
+function instantReason(r: TelemetryReading): string {
+  switch (r.kind) {
+    case 'SOS':
+      return 'SOS button pressed';
+    case 'FALL':
+      return 'fall detected';
+    case 'SMOKE':
+      return r.level !== undefined ? `smoke detected (${r.level} %/m)` : 'smoke detected';
+    default:
+      return r.level !== undefined ? `gas detected (${r.level} % LEL)` : 'gas detected';
+  }
+}
+
+function applyVitals(state: DeviceRuleState, t: Thresholds, r: TelemetryReading): Effect | null {
+  const vitals = r.vitals as Vitals;
+  const sample: VitalsSample = { at: r.at, vitals, out: vitalsOutOfRange(vitals, t) };
+  // Insert by measurement time; the same instant again replaces (a duplicate cannot count twice).
+  const list = state.vitals;
+  let i = list.length;
+  while (i > 0 && list[i - 1].at > sample.at) i--;
+  if (i > 0 && list[i - 1].at === sample.at) list[i - 1] = sample;
+  else list.splice(i, 0, sample);
+  const keep = Math.max(2 * t.consecutive, 6);
+  if (list.length > keep) list.splice(0, list.length - keep);
+
+  // The run of out-of-range readings at the end (by measurement time).
+  let start = list.length;
+  while (start > 0 && list[start - 1].out !== null) start--;
+  const run = list.length - start;
+  if (run < t.consecutive) return null;
+  const episode = list[start].at;
+  if (state.vitalsEpisode === episode) return null; // this run already alerted
+  // A run that began before an earlier alerted run ended is the same episode seen late.
+  if (state.vitalsEpisode !== null && episode < state.vitalsEpisode) return null;
+  state.vitalsEpisode = episode;
+  const evidence = list.slice(start).map((s) => ({ kind: 'VITALS' as const, at: s.at, vitals: s.vitals }));
+  const last = list[list.length - 1];
+  return {
+    type: 'raise',
+    kind: 'VITALS',
+    severity: SEVERITY.VITALS,
+    episode,
+    evidence,
+    reason: `${last.out} (${run} readings in a row)`,
+  };
+}
+
+/** Time-based rule: silent for 3× the expected heartbeat interval. Mutates `state` when it fires. */
+export function checkSilence(state: DeviceRuleState, heartbeatIntervalSec: number, now: number): Effect | null {
+  if (state.silentSince !== null) return null;
+  if (now - state.lastSeenAt <= 3 * heartbeatIntervalSec * 1000) return null;
+  state.silentSince = state.lastSeenAt;
+  const minutes = Math.round((now - state.lastSeenAt) / 60_000);
+  return {
+    type: 'raise',
+    kind: 'DEVICE_SILENT',
+    severity: SEVERITY.DEVICE_SILENT,
+    episode: state.lastSeenAt,
+    evidence: [],
+    reason: `no reading for ${minutes} min (expected every ${Math.round(heartbeatIntervalSec / 60)} min)`,
+  };
+}
+
+export interface ElderActivityState {
+  /** Latest activity at home (max). */
+  lastActivityAt: number;
+  /** lastActivityAt for which an INACTIVITY alert was raised and the person has not moved since. */
+  inactiveSince: number | null;
+}
+
+/** Time-based rule: no activity at home for N hours, for someone living alone. */
+export function checkInactivity(state: ElderActivityState, t: Thresholds, now: number): Effect | null {
+  if (state.inactiveSince !== null) return null;
+  const quietMs = now - state.lastActivityAt;
+  if (quietMs <= t.inactivityHours * 3_600_000) return null;
+  state.inactiveSince = state.lastActivityAt;
+  return {
+    type: 'raise',
+    kind: 'INACTIVITY',
+    severity: SEVERITY.INACTIVITY,
+    episode: state.lastActivityAt,
+    evidence: [],
+    reason: `no activity at home for ${(quietMs / 3_600_000).toFixed(1)} h (limit ${t.inactivityHours} h), lives alone`,
+  };
+}
+
+/** Activity at home: the quiet period ends. Returns a clear effect when an inactivity alert was open. */
+export function applyActivity(state: ElderActivityState, at: number): Effect | null {
+  if (at > state.lastActivityAt) state.lastActivityAt = at;
+  if (state.inactiveSince !== null && at > state.inactiveSince) {
+    state.inactiveSince = null;
+    return { type: 'clear', kind: 'INACTIVITY', reason: 'activity at home again' };
+  }
+  return null;
+}
