@@ -18,7 +18,7 @@
  *
  * Env: REGISTRY_URL DISPATCH_URL BILLING_URL MONITORING_URL (3001–3004)  INTERNAL_TOKEN_SECRET
  *      SIM_TICK_MS (3000)  SIM_ORDERS_PER_MIN (6)  SIM_ALERTS_PER_MIN (2)  SIM_DEVICES (60)
- *      SIM_SPEED (60: one simulated visit minute per real second)  SIM_DURATION_S (0 = forever)
+ *      SIM_DURATION_S (0 = forever)
  *      SIM_SEED (deterministic choices)
  * Stops on SIGINT/SIGTERM. Never deletes anything; safe to run twice (ids are deterministic where
  * the APIs take them, e.g. device externalIds and order Idempotency-Keys).
@@ -39,8 +39,6 @@ const TICK_MS = Number(env('SIM_TICK_MS', '3000'));
 const ORDERS_PER_MIN = Number(env('SIM_ORDERS_PER_MIN', '6'));
 const ALERTS_PER_MIN = Number(env('SIM_ALERTS_PER_MIN', '2'));
 const DEVICES = Number(env('SIM_DEVICES', '60'));
-/** Simulated minutes per real second for visit durations (a 60-minute visit lasts 60 s at 60). */
-const SPEED = Number(env('SIM_SPEED', '60'));
 const DURATION_S = Number(env('SIM_DURATION_S', '0'));
 const VENDOR_ID = 'yiyang-sim';
 
@@ -163,6 +161,8 @@ const world = {
   seen: new Map<string, { state: string; since: number }>(),
   /** orderId → how this visit should go wrong, decided once. */
   plan: new Map<string, 'ok' | 'far' | 'short'>(),
+  /** orderId → the visit the simulator checked in and when its stamped end comes. */
+  visits: new Map<string, { visitId: string; endAt: number }>(),
 };
 
 /** The menu items a family typically orders at home (not day care or respite, which last all day). */
@@ -297,12 +297,24 @@ function punchLocation(elder: Elder, far: boolean): { lat: number; lng: number }
   return far ? { lat: elder.home.lat + 0.008, lng: elder.home.lng + 0.004 } : { lat: elder.home.lat + jitter(), lng: elder.home.lng + jitter() };
 }
 
-/** The check-in/out calls as dispatch exposes them (see apps/dispatch/src/visits). */
+/** The check-in/out calls as dispatch exposes them (apps/dispatch/src/visits): punches may carry the device time (last 24 h). */
 const visitApi = {
-  checkIn: (o: Order, as: Principal, location: { lat: number; lng: number }, at: Date) => call<unknown>('dispatch', as, 'POST', `/visits`, { orderId: o.orderId, location, at: at.toISOString() }),
-  checkOut: (o: Order, as: Principal, location: { lat: number; lng: number }, at: Date) =>
-    call<unknown>('dispatch', as, 'POST', `/visits/${o.visitId}/check-out`, { location, at: at.toISOString() }),
+  checkIn: (o: Order, as: Principal, location: { lat: number; lng: number }, at: Date) =>
+    call<{ visitId: string }>('dispatch', as, 'POST', '/visits/check-in', { orderId: o.orderId, location, accuracyMeters: 8, at: at.toISOString() }),
+  checkOut: (visitId: string, as: Principal, location: { lat: number; lng: number }, at: Date) =>
+    call<unknown>('dispatch', as, 'POST', `/visits/${visitId}/check-out`, { location, accuracyMeters: 8, at: at.toISOString() }),
 };
+
+/**
+ * Demo time: a real visit lasts an hour, the demo cannot wait that long. The caregiver's phone
+ * stamps the check-in as long ago as the booked duration (the device time the API accepts), and the
+ * check-out follows ~20 s later — so a visit shows "checked in" on the family page and still lasts
+ * its booked time on record. Each caregiver keeps a clock so stamped visits never overlap and leave
+ * travel time between homes (else verification would rightly flag them).
+ */
+const caregiverFreeAt = new Map<string, number>();
+const TRAVEL_MS = 15 * 60_000;
+const CHECKED_IN_FOR_MS = 20_000;
 
 async function moveOrders(now: number): Promise<void> {
   const active = items<Order>(await call<unknown>('dispatch', ADMIN, 'GET', `/orders?pageSize=200&state=ASSIGNED`)).concat(
@@ -332,17 +344,21 @@ async function moveOrders(now: number): Promise<void> {
           plan = chance(0.06) ? 'far' : chance(0.06) ? 'short' : 'ok';
           world.plan.set(o.orderId, plan);
         }
-        // Visits start "now"; time inside the visit runs SPEED× faster, so the check-in is stamped
-        // as long ago as the visit has lasted in demo minutes when the caregiver checks out.
-        await visitApi.checkIn(o, caregiverPrincipal(o.caregiverId, o.providerId), punchLocation(elder, plan === 'far'), new Date(now));
+        // Stamped as long ago as the visit will last (a 'short' one: a quarter of the booking).
+        const lasts = (plan === 'short' ? 0.25 : 1) * o.bookedMinutes * 60_000;
+        const startAt = now + CHECKED_IN_FOR_MS - lasts;
+        if ((caregiverFreeAt.get(o.caregiverId) ?? 0) + TRAVEL_MS > startAt) continue; // still at the previous home
+        const visit = await visitApi.checkIn(o, caregiverPrincipal(o.caregiverId, o.providerId), punchLocation(elder, plan === 'far'), new Date(startAt));
+        caregiverFreeAt.set(o.caregiverId, startAt + lasts);
+        world.visits.set(o.orderId, { visitId: visit.visitId, endAt: startAt + lasts });
         bump(plan === 'far' ? 'check-ins far from home' : 'check-ins');
-      } else if (o.state === 'CHECKED_IN' && o.caregiverId && o.visitId) {
-        const plan = world.plan.get(o.orderId) ?? 'ok';
-        const neededMs = ((plan === 'short' ? 0.25 : 1) * o.bookedMinutes * 60_000) / SPEED;
-        if (waited < neededMs) continue;
+      } else if (o.state === 'CHECKED_IN' && o.caregiverId) {
+        const visit = world.visits.get(o.orderId) ?? (o.visitId ? { visitId: o.visitId, endAt: now } : null);
+        if (!visit || visit.endAt > now) continue;
         const elder = elders.get(o.elderId) ?? (await call<Elder>('registry', ADMIN, 'GET', `/elders/${o.elderId}`));
-        await visitApi.checkOut(o, caregiverPrincipal(o.caregiverId, o.providerId), punchLocation(elder, false), new Date(now));
-        bump(plan === 'short' ? 'check-outs too early' : 'check-outs');
+        await visitApi.checkOut(visit.visitId, caregiverPrincipal(o.caregiverId, o.providerId), punchLocation(elder, false), new Date(Math.min(now, visit.endAt)));
+        world.visits.delete(o.orderId);
+        bump(world.plan.get(o.orderId) === 'short' ? 'check-outs too early' : 'check-outs');
       }
     } catch (e) {
       warn(`order ${o.state.toLowerCase()}`, e);

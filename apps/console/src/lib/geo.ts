@@ -4,12 +4,12 @@ export interface LatLng {
 }
 
 /** The browser's position, or null when it is refused, unavailable or too slow (the caller then asks by hand). */
-export function currentPosition(timeoutMs = 8_000): Promise<LatLng | null> {
+export function currentPosition(timeoutMs = 8_000): Promise<(LatLng & { accuracyMeters: number }) | null> {
   return new Promise((resolve) => {
     if (typeof navigator === 'undefined' || !navigator.geolocation) return resolve(null);
     const timer = setTimeout(() => resolve(null), timeoutMs + 500);
     navigator.geolocation.getCurrentPosition(
-      (p) => (clearTimeout(timer), resolve({ lat: p.coords.latitude, lng: p.coords.longitude })),
+      (p) => (clearTimeout(timer), resolve({ lat: p.coords.latitude, lng: p.coords.longitude, accuracyMeters: Math.round(p.coords.accuracy) })),
       () => (clearTimeout(timer), resolve(null)),
       { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 30_000 },
     );

@@ -3,6 +3,7 @@ import { Alert, Button, Card, Input, Layout, List, Modal, Radio, Space, Tabs, Ta
 import { useState } from 'react';
 import { get, itemsOf, post, qs } from '../../api/client';
 import { LangSwitch, UserBox } from '../../components/AppLayout';
+import { isMissingEndpoint } from '../../api/errors';
 import { AsyncView } from '../../components/AsyncView';
 import { useAction } from '../../lib/actions';
 import { chinaTime } from '../../lib/format';
@@ -40,11 +41,29 @@ interface DayItem {
   bookedMinutes?: number;
 }
 
+const WORKING = ['ACCEPTED', 'EN_ROUTE', 'CHECKED_IN'];
+const DONE_TODAY = ['CHECKED_OUT', 'VERIFIED', 'FLAGGED', 'COMPLETED', 'RATED'];
+
+/** My day: dispatch's /my-day when it exists, else my own orders (dispatch scopes them to me), open ones first. */
+async function loadMyDay(): Promise<DayItem[]> {
+  try {
+    const r = await get<unknown>('/my-day');
+    return itemsOf<DayItem>(Array.isArray(r) ? r : ((r as { items?: unknown })?.items ?? (r as { orders?: unknown })?.orders ?? r));
+  } catch (e) {
+    if (!isMissingEndpoint(e)) throw e;
+  }
+  const today = chinaTime(new Date().toISOString()).slice(0, 10);
+  const mine = itemsOf<DayItem & { placedAt: string }>(await get<unknown>(`/orders${qs({ pageSize: 100 })}`));
+  return mine
+    .filter((o) => WORKING.includes(o.state) || (DONE_TODAY.includes(o.state) && chinaTime(o.placedAt).slice(0, 10) === today))
+    .sort((a, b) => Number(DONE_TODAY.includes(a.state)) - Number(DONE_TODAY.includes(b.state)) || a.placedAt.localeCompare(b.placedAt));
+}
+
 /** Mobile-width: the caregiver works from a phone at the door. */
 export function CaregiverPage() {
   const { t } = useI18n();
   const offers = useApi(() => get<unknown>(`/offers${qs({ mine: 1 })}`).then(itemsOf<Offer>), 'offers', 5_000);
-  const day = useApi(() => get<unknown>('/my-day').then((r) => itemsOf<DayItem>(Array.isArray(r) ? r : ((r as { items?: unknown; orders?: unknown; visits?: unknown })?.items ?? (r as { orders?: unknown })?.orders ?? r))), 'my-day', 10_000);
+  const day = useApi(loadMyDay, 'my-day', 10_000);
   return (
     <Layout style={{ minHeight: '100vh', background: '#f5f7fa' }}>
       <Layout.Header style={{ background: '#fff', display: 'flex', justifyContent: 'space-between', alignItems: 'center', paddingInline: 12 }}>
@@ -170,8 +189,11 @@ function PunchDialog({ punch, onClose }: { punch: { item: DayItem; kind: 'check-
   const submit = async () => {
     setBusy(true);
     let location: LatLng | null = null;
+    let accuracy: number | null = null;
     if (mode === 'gps') {
-      location = await currentPosition();
+      const fix = await currentPosition();
+      location = fix ? { lat: fix.lat, lng: fix.lng } : null;
+      accuracy = fix?.accuracyMeters ?? null;
       if (!location) {
         setGpsFailed(true);
         setMode(item.home ? 'home' : 'typed');
@@ -185,7 +207,10 @@ function PunchDialog({ punch, onClose }: { punch: { item: DayItem; kind: 'check-
       return;
     }
     const ok = await act({
-      run: () => post(`/orders/${item.orderId}/${kind}`, { location, at: new Date().toISOString(), source: mode === 'gps' ? 'GPS' : 'MANUAL' }),
+      run: () =>
+        kind === 'check-in'
+          ? post('/visits/check-in', { orderId: item.orderId, location, ...(accuracy !== null ? { accuracyMeters: accuracy } : {}) })
+          : post(`/visits/${item.visitId}/check-out`, { location, ...(accuracy !== null ? { accuracyMeters: accuracy } : {}) }),
       done: kind === 'check-in' ? t('已签到，开始服务', 'Checked in') : t('已签退，服务完成', 'Checked out'),
     });
     setBusy(false);

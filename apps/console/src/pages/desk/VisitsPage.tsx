@@ -25,6 +25,9 @@ export interface Visit {
   itemName?: string;
   state: string;
   flags: string[] | { code: string; detail?: string }[];
+  details?: string[];
+  startedAt?: string;
+  endedAt?: string | null;
   checkIn?: Punch | null;
   checkOut?: Punch | null;
   bookedMinutes?: number;
@@ -45,7 +48,7 @@ export function VisitsPage() {
   const approve = (v: Visit) =>
     act({
       confirm: { title: t('确认通过此次服务？', 'Approve this visit?'), content: t('通过后该次服务将计入结算，由补贴资金支付。', 'Once approved the visit is billed to the subsidy fund.') },
-      run: () => post(`/visits/${v.visitId}/approve`, { note: 'Approved after review at the desk' }),
+      run: () => post(`/visits/${v.visitId}/approve`, { reason: t('人工核验无误，同意结算', 'Checked by staff; approved for billing') }),
       done: t('已通过', 'Approved'),
     }).then((ok) => ok && visits.reload());
 
@@ -72,19 +75,27 @@ export function VisitsPage() {
               { title: t('服务', 'Service'), render: (_, v) => v.itemName ?? itemName(v.itemCode) },
               { title: t('老人', 'Elder'), render: (_, v) => v.elderName ?? v.elderId },
               { title: t('护理员', 'Caregiver'), render: (_, v) => v.caregiverName ?? v.caregiverId },
-              { title: t('签到', 'Check-in'), render: (_, v) => chinaTime(v.checkIn?.at) },
+              { title: t('签到', 'Check-in'), render: (_, v) => chinaTime(v.checkIn?.at ?? v.startedAt) },
               {
                 title: t('时长（实际/预约）', 'Minutes (actual/booked)'),
                 render: (_, v) => `${v.actualMinutes ?? minutesBetween(v.checkIn?.at, v.checkOut?.at) ?? '—'} / ${v.bookedMinutes ?? '—'}`,
               },
               {
                 title: t('异常', 'Flags'),
-                render: (_, v) =>
-                  flagCodes(v).map((f) => (
-                    <Tag color="orange" key={f}>
-                      {label(VISIT_FLAGS, f, lang)}
-                    </Tag>
-                  )),
+                render: (_, v) => (
+                  <>
+                    {flagCodes(v).map((f) => (
+                      <Tag color="orange" key={f}>
+                        {label(VISIT_FLAGS, f, lang)}
+                      </Tag>
+                    ))}
+                    {!!v.details?.length && (
+                      <Typography.Paragraph type="secondary" style={{ margin: 0, fontSize: 12 }}>
+                        {v.details.join('；')}
+                      </Typography.Paragraph>
+                    )}
+                  </>
+                ),
               },
               { title: t('状态', 'State'), dataIndex: 'state', render: (s: string) => label(VISIT_STATES, s, lang) },
               {
