@@ -4,10 +4,14 @@ import { OrdersModule } from './orders/orders.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { SERVICE } from './service';
+import { ComplaintsModule } from './complaints/complaints.service';
+import { MyDayModule } from './orders/my-day.controller';
+import { PlansModule } from './plans/plans.service';
+import { RoundsModule } from './rounds/rounds.service';
 import { EmergenciesModule } from './emergencies/emergencies.controller';
 import { VisitsModule } from './visits/visits.module';
 
-const FEATURES = [ReadModelsModule, SchedulerModule, OrdersModule, VisitsModule, EmergenciesModule];
+const FEATURES = [ReadModelsModule, SchedulerModule, OrdersModule, VisitsModule, EmergenciesModule, PlansModule, RoundsModule, ComplaintsModule, MyDayModule];
 
 /** The dispatch service; `forRoot` takes test overrides (consumer-group prefix, env). */
 @Module({})

@@ -84,7 +84,7 @@ describe('orders and matching (real Kafka + database)', () => {
     expect(order).toMatchObject({ state: 'ASSIGNED', caregiverId: first.caregiverId, source: 'OPERATOR', bookedMinutes: 120 });
 
     const notMine = await call({ userId: 'x', role: 'caregiver', caregiverId: second.caregiverId }, 'POST', `/offers/${order.orderId}/decline`, { reason: '太远了' });
-    expect(notMine.statusCode).toBe(403);
+    expect(notMine.statusCode).toBe(404); // not theirs: they learn nothing about it
     const declined = await call({ userId: 'u1', role: 'caregiver', caregiverId: first.caregiverId }, 'POST', `/offers/${order.orderId}/decline`, { reason: '身体不适' });
     expect(declined.json()).toMatchObject({ state: 'ASSIGNED', caregiverId: second.caregiverId, attempt: 2 });
 

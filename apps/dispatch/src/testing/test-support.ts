@@ -28,7 +28,7 @@ import { SERVICE } from '../service';
  */
 export async function bootDispatch(groupPrefix: string, env: Record<string, string> = {}): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [DispatchModule.forRoot({ groupPrefix, env, retry: { maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 200 } })],
+    imports: [DispatchModule.forRoot({ groupPrefix, env: { LOG_LEVEL: 'warn', ...env }, retry: { maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 200 } })],
   })
     .overrideProvider(MESSAGING_OPTIONS)
     .useFactory({

@@ -185,6 +185,7 @@ export const ComplaintSnapshot = z.object({
   resolvedAt: Instant.nullable(),
   version: z.number().int().positive(),
 });
+export type ComplaintSnapshot = z.infer<typeof ComplaintSnapshot>;
 
 /** On the orders topic, keyed by the orderId the complaint is about. */
 export const ComplaintFiled = defineEvent({
