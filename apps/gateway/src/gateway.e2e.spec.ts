@@ -50,6 +50,7 @@ describe('gateway with the real services behind it', () => {
         RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
         RATE_LIMIT_IP_PER_MINUTE: '5000',
         LOCKOUT_THRESHOLD: '3',
+        UPSTREAM_TIMEOUT_MS: '60000',
       },
     });
     s = await seedScenario(stack.url, tag);

@@ -121,8 +121,20 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
       new AppError('GATEWAY.RATE_LIMITED', 429, `Too many requests; try again in ${context.after}`, { messageZh: '请求过于频繁，请稍后再试' }),
   });
 
-  fastify.route({ method: [...PROXY_METHODS], url: '/api/v1/*', handler: (req, reply) => proxy.handle(req, reply) });
-  fastify.route({ method: ['GET'], url: '/*', handler: consoleHandler(String(config.get('CONSOLE_DIR'))) });
+  fastify.route({ method: [...PROXY_METHODS], url: '/api/v1/*', handler: async (req, reply) => {
+      await proxy.handle(req, reply);
+      return reply; // tells Fastify the reply is already on its way (a streamed body may still be flowing)
+    },
+  });
+  const serveConsole = consoleHandler(String(config.get('CONSOLE_DIR')));
+  fastify.route({
+    method: ['GET'],
+    url: '/*',
+    handler: async (req, reply) => {
+      await serveConsole(req, reply);
+      return reply;
+    },
+  });
 }
 
 const unsupportedMediaType = () =>
