@@ -1,4 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Collection, Connection } from 'mongoose';
 import { ChargeHeld, ChargePosted, ChargeReversed, VisitApproved, VisitVerified, type PayloadOf, type VisitRecord } from '@yiyang/contracts';
 import { regionWithin } from '@yiyang/geo';
 import { Events, HandleEvent, OutboxRelay, isDuplicateKeyError, outboxFields, type EventContext, type PendingEvent } from '@yiyang/messaging';
@@ -27,7 +29,10 @@ const ReversalInput = z.object({ reason: z.string().trim().min(2).max(500) }).st
  */
 @Injectable()
 export class PostingsService implements OnModuleInit {
+  private readonly statements: Collection<{ _id: string; status: string }>;
+
   constructor(
+    @InjectConnection() connection: Connection,
     private readonly view: RegistryView,
     private readonly policies: PoliciesService,
     private readonly entitlements: EntitlementsService,
@@ -35,7 +40,9 @@ export class PostingsService implements OnModuleInit {
     private readonly budgets: BudgetsService,
     private readonly events: Events,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    this.statements = connection.collection('statements') as never;
+  }
 
   get ledger() {
     return this.accounts.ledger;
@@ -198,8 +205,8 @@ export class PostingsService implements OnModuleInit {
   async settlementMonthFor(providerId: string, serviceMonth: string): Promise<string> {
     let month = serviceMonth;
     for (let i = 0; i < 24; i++) {
-      const stmt = await this.ledger.db.collection('statements').findOne({ _id: `stmt:${providerId}:${month}` as never }, { projection: { status: 1 } });
-      if (!stmt || stmt['status'] === 'DRAFT') return month;
+      const stmt = await this.statements.findOne({ _id: `stmt:${providerId}:${month}` }, { projection: { status: 1 } });
+      if (!stmt || stmt.status === 'DRAFT') return month;
       month = nextMonth(month);
     }
     return month;
