@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AlertRaised, DispatchTopics, MonitoringTopics } from '@yiyang/contracts';
+import { EventPublisher, newEnvelope } from '@yiyang/messaging';
+import { collect, testKafka, uniqueSuffix, waitFor, type CollectedRecord } from '@yiyang/messaging/testing';
+import type { Principal } from '@yiyang/service-kit';
+import { asPrincipal } from '@yiyang/service-kit/testing';
+import { bootDispatch, caregiverSnapshot, elderSnapshot, HOME, RegistryFeed, seedCaregiver, seedElder, seedNetwork, testDistrict } from '../testing/test-support';
+
+/** SOS end to end, including a restart of the service in the middle of the escalation ladder. */
+describe('emergencies (real Kafka + database)', () => {
+  let app: NestFastifyApplication;
+  let feed: RegistryFeed;
+  let sink: { records: CollectedRecord[]; stop(): Promise<void> };
+  const d = testDistrict();
+  const groupPrefix = `test-dispatch-sos-${uniqueSuffix()}`;
+  const env = { DISPATCH_EMERGENCY_ACK_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' };
+  const admin: Principal = { userId: 'street', role: 'civil_affairs_admin', regionCode: d.street };
+
+  const call = (p: Principal, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: asPrincipal(p), payload });
+  const levelOf = async (id: string) => (await call(admin, 'GET', `/emergencies/${id}`)).json();
+
+  beforeAll(async () => {
+    app = await bootDispatch(groupPrefix, env);
+    feed = await RegistryFeed.connect();
+    sink = await collect(testKafka(), [DispatchTopics.emergencies.name]);
+    const providerId = await seedNetwork(app, feed, [d.community]);
+    await seedCaregiver(app, feed, caregiverSnapshot(providerId, d.community, { homeBase: { lat: HOME.lat + 0.001, lng: HOME.lng } }));
+    expect((await call(admin, 'PUT', `/duty-workers/dw-${uniqueSuffix()}`, { regionCode: d.community, name: '社区值班 刘芳', phone: '0315-7654321' })).statusCode).toBe(200);
+  }, 90_000);
+  afterAll(async () => {
+    await sink?.stop();
+    await feed?.close();
+    await app?.close();
+  });
+
+  it('notifies responder, guardians and duty worker at once, climbs the ladder across a restart, stops when acknowledged', async () => {
+    const elder = await seedElder(app, feed, elderSnapshot(d.community));
+    const self: Principal = { userId: 'u-elder', role: 'elder', elderIds: [elder.elderId] };
+    const raised = await call(self, 'POST', '/emergencies', { elderId: elder.elderId });
+    expect(raised.statusCode).toBe(201);
+    const e = raised.json();
+    expect(e).toMatchObject({ state: 'OPEN', level: 'RESPONDER', kind: 'SOS', source: 'API' });
+    expect(e.notified.map((n: { kind: string }) => n.kind).sort()).toEqual(['CAREGIVER', 'DUTY_WORKER', 'GUARDIAN']);
+
+    await waitFor(async () => (await levelOf(e.emergencyId)).level === 'GUARDIAN', 'first escalation', 15_000);
+
+    // Stop the service mid-ladder; the next deadline passes while nobody runs.
+    await app.close();
+    await new Promise((r) => setTimeout(r, 2500));
+    app = await bootDispatch(groupPrefix, env);
+
+    await waitFor(async () => (await levelOf(e.emergencyId)).level === 'EMERGENCY_SERVICES', 'the ladder to reach emergency services after the restart', 30_000);
+    const top = await levelOf(e.emergencyId);
+    expect(top.notified.map((n: { kind: string }) => n.kind)).toContain('EMERGENCY_SERVICES');
+    const escalations = () => sink.records.filter((r) => r.key === e.emergencyId && r.type === 'dispatch.emergency.escalated').map((r) => JSON.parse(r.value).payload.to);
+    await waitFor(() => escalations().includes('EMERGENCY_SERVICES'), 'escalation events');
+    expect(escalations().slice(0, 3)).toEqual(['GUARDIAN', 'COMMUNITY', 'EMERGENCY_SERVICES']);
+
+    const guardian: Principal = { userId: 'u-son', role: 'guardian', elderIds: [elder.elderId] };
+    const acked = await call(guardian, 'POST', `/emergencies/${e.emergencyId}/acknowledge`);
+    expect(acked.json()).toMatchObject({ state: 'ACKNOWLEDGED', acknowledgedBy: { userId: 'u-son', kind: 'GUARDIAN' }, ackDeadline: null });
+    const stepAtAck = acked.json().step;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await levelOf(e.emergencyId)).step).toBe(stepAtAck);
+
+    const noReason = await call(guardian, 'POST', `/emergencies/${e.emergencyId}/resolve`, { outcome: 'FALSE_ALARM' });
+    expect(noReason.json()).toMatchObject({ code: 'VALIDATION.INVALID_INPUT', field: 'reason' });
+    const closed = await call(guardian, 'POST', `/emergencies/${e.emergencyId}/resolve`, { outcome: 'FALSE_ALARM', reason: '老人误按了按钮' });
+    expect(closed.json()).toMatchObject({ state: 'FALSE_ALARM', closeReason: '老人误按了按钮' });
+    await waitFor(() => sink.records.some((r) => r.key === e.emergencyId && r.type === 'dispatch.emergency.resolved'), 'resolved event');
+  }, 90_000);
+
+  it("opens an emergency from monitoring's SOS alert (once, however often it is delivered), not from a low battery", async () => {
+    const elder = await seedElder(app, feed, elderSnapshot(d.community));
+    const publisher = new EventPublisher(testKafka());
+    const alert = (kind: 'SOS' | 'LOW_BATTERY') => ({
+      alertId: `al-${uniqueSuffix()}`,
+      kind,
+      severity: 'CRITICAL' as const,
+      deviceId: `dev-${uniqueSuffix()}`,
+      deviceKind: 'SOS_BUTTON' as never,
+      elderId: elder.elderId,
+      regionCode: d.community,
+      regionPath: elder.regionPath,
+      location: HOME,
+      raisedAt: new Date().toISOString(),
+      reason: 'button pressed',
+      evidence: [],
+      ackDeadline: new Date(Date.now() + 60_000).toISOString(),
+      notify: 'RESPONDER' as const,
+      emergency: kind === 'SOS',
+    });
+    const sos = alert('SOS');
+    const low = alert('LOW_BATTERY');
+    const envelope = newEnvelope('monitoring', AlertRaised, { key: sos.alertId, payload: sos });
+    await publisher.publish([envelope, envelope as never, newEnvelope('monitoring', AlertRaised, { key: low.alertId, payload: low })], () => MonitoringTopics.alerts.name);
+    await publisher.disconnect();
+
+    const opened = await waitFor(async () => {
+      const r = await call(admin, 'GET', `/emergencies/em-${sos.alertId}`);
+      return r.statusCode === 200 ? r.json() : null;
+    }, 'an emergency from the SOS alert');
+    expect(opened).toMatchObject({ kind: 'SOS', source: 'DEVICE', alertId: sos.alertId, elderId: elder.elderId, state: 'OPEN' });
+    await waitFor(() => sink.records.some((r) => r.key === `em-${sos.alertId}`), 'raised event');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sink.records.filter((r) => r.key === `em-${sos.alertId}` && r.type === 'dispatch.emergency.raised')).toHaveLength(1);
+    expect((await call(admin, 'GET', `/emergencies/em-${low.alertId}`)).statusCode).toBe(404);
+  });
+});
