@@ -18,6 +18,15 @@ export const SERVICE = {
     DISPATCH_MATCH_RADIUS_METERS: z.coerce.number().int().min(200).max(50_000).default(5_000),
     /** How often the deadline scheduler polls, ms. */
     DISPATCH_SCHEDULER_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+    /**
+     * Region codes this deployment serves (comma-separated; empty = everything). Registry events and
+     * alerts for elders, caregivers and contracts elsewhere are skipped without a write — one Kafka
+     * cluster can carry several cities' deployments.
+     */
+    DISPATCH_REGION_SCOPE: z
+      .string()
+      .regex(/^(\d{12}(,\d{12})*)?$/, 'must be comma-separated 12-digit region codes')
+      .default(''),
     /** Orders from service plans are generated this many days ahead. */
     DISPATCH_PLAN_HORIZON_DAYS: z.coerce.number().int().min(1).max(31).default(2),
   }),
@@ -29,4 +38,5 @@ export type DispatchConfig = {
   DISPATCH_MATCH_RADIUS_METERS: number;
   DISPATCH_SCHEDULER_POLL_MS: number;
   DISPATCH_PLAN_HORIZON_DAYS: number;
+  DISPATCH_REGION_SCOPE: string;
 };

@@ -125,7 +125,7 @@ export class EmergenciesService implements OnModuleInit {
   /** monitoring's AlertRaised: SOS and FALL open an emergency (idempotent by alertId). */
   @HandleEvent(AlertRaised, { group: 'emergencies' })
   async onAlertRaised(p: PayloadOf<typeof AlertRaised>, ctx: EventContext): Promise<void> {
-    if (p.kind !== 'SOS' && p.kind !== 'FALL') return;
+    if ((p.kind !== 'SOS' && p.kind !== 'FALL') || !this.rm.serves(p.regionCode)) return;
     const elder = p.elderId ? await this.rm.elder(p.elderId) : null;
     await this.open({
       id: `em-${p.alertId}`,

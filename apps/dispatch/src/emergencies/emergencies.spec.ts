@@ -14,7 +14,7 @@ describe('emergencies (real Kafka + database)', () => {
   let sink: { records: CollectedRecord[]; stop(): Promise<void> };
   const d = testDistrict();
   const groupPrefix = `test-dispatch-sos-${uniqueSuffix()}`;
-  const env = { DISPATCH_EMERGENCY_ACK_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' };
+  const env = { DISPATCH_REGION_SCOPE: d.county, DISPATCH_EMERGENCY_ACK_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' };
   const admin: Principal = { userId: 'street', role: 'civil_affairs_admin', regionCode: d.street };
 
   const call = (p: Principal, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: asPrincipal(p), payload });

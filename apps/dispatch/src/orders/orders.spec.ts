@@ -23,7 +23,7 @@ describe('orders and matching (real Kafka + database)', () => {
   const typesOf = (orderId: string) => eventsOf(orderId).map((e) => e.type);
 
   beforeAll(async () => {
-    app = await bootDispatch(`test-dispatch-orders-${uniqueSuffix()}`, { DISPATCH_OFFER_TIMEOUT_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' });
+    app = await bootDispatch(`test-dispatch-orders-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: d.county, DISPATCH_OFFER_TIMEOUT_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' });
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.orders.name]);
     providerId = await seedNetwork(app, feed, [d.community]);

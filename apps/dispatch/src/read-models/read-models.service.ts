@@ -17,6 +17,7 @@ import {
   type PayloadOf,
 } from '@yiyang/contracts';
 import { HandleEvent, isDuplicateKeyError } from '@yiyang/messaging';
+import { isRegionCode, regionPath } from '@yiyang/geo';
 import type { Collection, Connection } from 'mongoose';
 import type { z } from 'zod';
 import { CaregiverIndex, type CaregiverEntry } from '../matching/domain/caregiver-index';
@@ -108,11 +109,13 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
     prices: Collection<PriceRecord>;
   };
   private refresher?: NodeJS.Timeout;
+  private readonly scope: string[];
 
   constructor(
     @InjectConnection() connection: Connection,
     @Inject(ConfigService) private readonly config: ConfigService,
   ) {
+    this.scope = String(config.get('DISPATCH_REGION_SCOPE') ?? '').split(',').filter(Boolean);
     this.elders = connection.collection<ElderRecord>('rm_elders') as never;
     this.cols = {
       caregivers: connection.collection('rm_caregivers') as never,
@@ -171,9 +174,18 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Whether a region is served by this deployment (DISPATCH_REGION_SCOPE). */
+  serves(regionCode: string): boolean {
+    if (this.scope.length === 0) return true;
+    if (!isRegionCode(regionCode)) return false;
+    const path = regionPath(regionCode);
+    return this.scope.some((root) => path.includes(root) || (isRegionCode(root) && regionPath(root).includes(regionCode)));
+  }
+
   // ── registry events ──
 
   private async storeElder(elder: ElderSnapshot): Promise<void> {
+    if (!this.serves(elder.regionCode)) return;
     const { elderId, ...rest } = elder;
     await this.store(this.elders as never, { _id: elderId, ...rest });
   }
@@ -201,6 +213,7 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
 
   @HandleEvent(CaregiverUpserted, { group: 'read-models' })
   async onCaregiver(p: PayloadOf<typeof CaregiverUpserted>): Promise<void> {
+    if (!this.serves(p.caregiver.regionCode)) return;
     await this.store(this.cols.caregivers, { _id: p.caregiver.caregiverId, ...p.caregiver });
     this.caregivers.upsert(toEntry(p.caregiver));
   }
@@ -208,6 +221,7 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
   @HandleEvent(ProviderUpserted, { group: 'read-models' })
   async onProvider(p: PayloadOf<typeof ProviderUpserted>): Promise<void> {
     const { providerId, name, offeredItems, serviceAreas, active, version } = p.provider;
+    if (!serviceAreas.some((a) => this.serves(a))) return;
     const record = { _id: providerId, name, offeredItems, serviceAreas, active, version };
     await this.store(this.cols.providers, record);
     this.keepNewer(this.providers, record);
@@ -216,6 +230,7 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
   @HandleEvent(ServiceContractUpserted, { group: 'read-models' })
   async onContract(p: PayloadOf<typeof ServiceContractUpserted>): Promise<void> {
     const { contractId, providerId, regionCode, validFrom, validTo, version } = p.contract;
+    if (!this.serves(regionCode)) return;
     const record = { _id: contractId, providerId, regionCode, validFrom, validTo, version };
     await this.store(this.cols.contracts, record);
     this.indexContract(record);

@@ -20,7 +20,7 @@ describe('rounds and service plans (real Kafka + database)', () => {
   const call = (p: Principal, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: asPrincipal(p), payload });
 
   beforeAll(async () => {
-    app = await bootDispatch(`test-dispatch-rounds-${uniqueSuffix()}`);
+    app = await bootDispatch(`test-dispatch-rounds-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: d.county });
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.rounds.name, DispatchTopics.orders.name, DispatchTopics.emergencies.name]);
     providerId = await seedNetwork(app, feed, [d.community]);

@@ -37,7 +37,7 @@ describe('visit verification (real Kafka + database)', () => {
   }
 
   beforeAll(async () => {
-    app = await bootDispatch(`test-dispatch-visits-${uniqueSuffix()}`, { DISPATCH_GEOFENCE_METERS: '100' });
+    app = await bootDispatch(`test-dispatch-visits-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: d.county, DISPATCH_GEOFENCE_METERS: '100' });
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.visits.name, DispatchTopics.orders.name]);
     providerId = await seedNetwork(app, feed, [d.community]);
