@@ -24,6 +24,8 @@ interface Offer {
   distanceMeters?: number;
   expiresAt?: string;
   window?: { from: string; to: string; asap: boolean };
+  bookedMinutes?: number;
+  notes?: string;
   order?: { itemCode: string; window?: { from: string; to: string } };
 }
 interface DayItem {
@@ -103,6 +105,11 @@ function Offers({ offers, onAccepted }: { offers: { data?: Offer[]; error: unkno
                   {o.itemName ?? itemName(o.itemCode ?? o.order?.itemCode ?? '')}
                 </Typography.Text>
                 <Typography.Text>{[o.elderName, o.address ?? o.homeAddress].filter(Boolean).join(' · ')}</Typography.Text>
+                <Typography.Text>
+                  {o.window?.asap ? t('尽快上门', 'As soon as possible') : o.window ? `${chinaTime(o.window.from)} – ${chinaTime(o.window.to).slice(11)}` : ''}
+                  {o.bookedMinutes ? t(` · 约 ${o.bookedMinutes} 分钟`, ` · about ${o.bookedMinutes} min`) : ''}
+                </Typography.Text>
+                {!!o.notes && <Typography.Text type="secondary">{t('家属留言：', 'Note: ')}{o.notes}</Typography.Text>}
                 {o.distanceMeters !== undefined && <Typography.Text type="secondary">{t(`距您约 ${(o.distanceMeters / 1000).toFixed(1)} 公里`, `About ${(o.distanceMeters / 1000).toFixed(1)} km away`)}</Typography.Text>}
                 {(o.offer?.expiresAt ?? o.expiresAt) && <Typography.Text type="warning">{t('请在此时间前接单：', 'Accept before: ')}{chinaTime(o.offer?.expiresAt ?? o.expiresAt)}</Typography.Text>}
                 <Space>
