@@ -61,13 +61,13 @@ export function mergeDocuments(gateway: Doc, services: Partial<Record<Upstream, 
         const segments = publicPath.slice('/api/v1/'.length).split('/');
         const rule = findRuleFor(source, method.toUpperCase(), segments);
         if (source !== 'gateway' && !rule) continue; // not routed publicly → not documented
-        const anonymous = source === 'gateway' && publicPath.startsWith('/api/v1/auth/');
+        const anonymous = (source === 'gateway' && publicPath.startsWith('/api/v1/auth/')) || !!rule?.anonymous;
         const operationId = op.operationId ? (source === 'gateway' ? op.operationId : `${source}_${op.operationId}`) : undefined;
         out[method] = {
           ...op,
           ...(operationId ? { operationId } : {}),
           security: anonymous ? [] : [{ bearer: [] }],
-          ...(rule ? { 'x-yiyang-roles': rule.roles } : {}),
+          ...(rule && !rule.anonymous ? { 'x-yiyang-roles': rule.roles } : {}),
           responses: withErrorResponses(op.responses ?? {}, anonymous),
         };
       }

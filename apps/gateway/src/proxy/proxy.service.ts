@@ -5,6 +5,7 @@ import { regionPath } from '@yiyang/geo';
 import { AppError } from '@yiyang/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import { Authenticator } from '../access/authenticator';
 import { authFailureError, originOf } from '../access/request-context';
 import { AuditService } from '../audit/audit.service';
@@ -52,9 +53,10 @@ export class ProxyService {
     const route = resolveRoute(req.url);
     if (!route) return this.fail(reply, routeNotFound());
     const signedIn = req.signedIn;
+    const decision = authorise(signedIn?.principal.role, req.method, route.segments);
+    if (decision.allowed && decision.rule.anonymous) return this.forwardMachineCall(req, reply, route);
     if (!signedIn) return this.fail(reply, authFailureError(req.authFailure));
     const { principal } = signedIn;
-    const decision = authorise(principal.role, req.method, route.segments);
     // No rule: the route does not exist publicly (404); a rule without this role: 403 — before the
     // service is asked, so a refused caller learns nothing about the record either way.
     if (!decision.allowed) return this.fail(reply, decision.reason === 'NO_ROUTE' ? routeNotFound() : forbidden());
@@ -70,35 +72,11 @@ export class ProxyService {
     const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT' || req.method === 'DELETE' || (req.method === 'POST' && !!req.headers['idempotency-key']);
     const timeout = isImport ? this.importTimeoutMs : this.upstreams.timeoutMs;
 
-    let res;
-    try {
-      res = await this.upstreams.request(
-        route.service,
-        { method: req.method as 'GET', path: route.internalUrl, headers, body, headersTimeout: timeout, bodyTimeout: timeout },
-        idempotent && typeof body !== 'object',
-      );
-    } catch (error) {
-      const failure = classify(error);
-      this.log.warn({ service: route.service, code: (error as { code?: string }).code, correlationId: req.id }, `upstream ${failure.toLowerCase()}`);
-      void reply.header('retry-after', '5');
-      return this.fail(
-        reply,
-        failure === 'TIMEOUT'
-          ? new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${route.service} service did not answer in time`, { messageZh: '服务响应超时，请稍后再试', details: { service: route.service } })
-          : new AppError('GATEWAY.SERVICE_UNAVAILABLE', 503, `The ${route.service} service is unavailable; try again shortly`, { messageZh: '服务暂时不可用，请稍后再试', details: { service: route.service } }),
-      );
-    }
-
+    const res = await this.send(req, reply, route, { method: req.method as 'GET', path: route.internalUrl, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, idempotent && typeof body !== 'object');
+    if (!res) return;
     const status = res.statusCode;
     const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
-    if (status >= 400) {
-      const text = await readLimited(res.body, MAX_ERROR_BODY);
-      if (status >= 500) this.log.warn({ service: route.service, status, correlationId: req.id }, 'upstream error');
-      void reply.status(status).header('content-type', 'application/json; charset=utf-8');
-      const retryAfter = res.headers['retry-after'];
-      if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
-      return void reply.send(text || JSON.stringify({}));
-    }
+    if (status >= 400) return this.relayError(req, reply, route, res);
 
     if ((isWrite && status < 400) || (reveal && status === 200)) {
       try {
@@ -122,7 +100,51 @@ export class ProxyService {
       }
     }
 
-    void reply.status(status);
+    return this.relaySuccess(reply, route, res);
+  }
+
+  /** Vendor telemetry and the like: no principal, no internal token; the service checks the key the caller sent. */
+  private async forwardMachineCall(req: FastifyRequest, reply: FastifyReply, route: Route): Promise<void> {
+    const headers: Record<string, string> = { 'x-correlation-id': String(req.id), 'x-forwarded-for': req.ip };
+    for (const name of ['content-type', 'accept', 'accept-language', 'x-api-key'] as const) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    if (req.rawJson !== undefined) headers['content-length'] = String(Buffer.byteLength(req.rawJson));
+    const res = await this.send(req, reply, route, { method: req.method as 'POST', path: route.internalUrl, headers, body: req.rawJson, headersTimeout: this.upstreams.timeoutMs, bodyTimeout: this.upstreams.timeoutMs }, false);
+    if (!res) return;
+    if (res.statusCode >= 400) return this.relayError(req, reply, route, res);
+    return this.relaySuccess(reply, route, res);
+  }
+
+  private async send(req: FastifyRequest, reply: FastifyReply, route: Route, options: Parameters<Upstreams['request']>[1], retryable: boolean) {
+    try {
+      return await this.upstreams.request(route.service, options, retryable);
+    } catch (error) {
+      const failure = classify(error);
+      this.log.warn({ service: route.service, code: (error as { code?: string }).code, correlationId: req.id }, `upstream ${failure.toLowerCase()}`);
+      void reply.header('retry-after', '5');
+      this.fail(
+        reply,
+        failure === 'TIMEOUT'
+          ? new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${route.service} service did not answer in time`, { messageZh: '服务响应超时，请稍后再试', details: { service: route.service } })
+          : new AppError('GATEWAY.SERVICE_UNAVAILABLE', 503, `The ${route.service} service is unavailable; try again shortly`, { messageZh: '服务暂时不可用，请稍后再试', details: { service: route.service } }),
+      );
+      return undefined;
+    }
+  }
+
+  private async relayError(req: FastifyRequest, reply: FastifyReply, route: Route, res: Dispatcher.ResponseData): Promise<void> {
+    const text = await readLimited(res.body, MAX_ERROR_BODY);
+    if (res.statusCode >= 500) this.log.warn({ service: route.service, status: res.statusCode, correlationId: req.id }, 'upstream error');
+    void reply.status(res.statusCode).header('content-type', 'application/json; charset=utf-8');
+    const retryAfter = res.headers['retry-after'];
+    if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
+    return void reply.send(text || JSON.stringify({}));
+  }
+
+  private relaySuccess(reply: FastifyReply, route: Route, res: Dispatcher.ResponseData): void {
+    void reply.status(res.statusCode);
     for (const name of RETURNED_RESPONSE_HEADERS) {
       const value = res.headers[name];
       if (value !== undefined) void reply.header(name, value);

@@ -16,6 +16,8 @@ export interface RouteRule {
   pattern: string;
   roles: readonly Role[];
   note?: string;
+  /** Machine-to-machine routes that carry their own credential (a vendor API key), not a user's token. */
+  anonymous?: true;
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -104,8 +106,8 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   // dispatch — segment-level fences; the service's own role checks are finer
   rule('dispatch', R, 'orders/**', [ADMIN, OP, CG, EL, GU, AU]),
   rule('dispatch', W, 'orders/**', [ADMIN, OP, CG, EL, GU], 'elders/guardians order and rate; operators assign; caregivers act on theirs'),
-  rule('dispatch', R, 'offers/**', [ADMIN, OP, CG, AU]),
-  rule('dispatch', W, 'offers/**', [OP, CG], 'caregivers accept/decline their own offers'),
+  rule('dispatch', R, 'offers/**', [CG], 'a caregiver\'s own offers'),
+  rule('dispatch', W, 'offers/**', [CG], 'caregivers accept/decline their own offers'),
   rule('dispatch', R, 'emergencies/**', [ADMIN, OP, CG, EL, GU, AU]),
   rule('dispatch', W, 'emergencies/**', [ADMIN, OP, CG, EL, GU], 'an elder or guardian raises SOS'),
   rule('dispatch', R, 'visits/**', [ADMIN, OP, CG, EL, GU, AU]),
@@ -124,11 +126,11 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   rule('dispatch', W, 'my-day/**', [CG]),
 
   // billing
-  rule('billing', R, 'policies/**', [ADMIN, AS, AU, OP]),
+  rule('billing', R, 'policies/**', ALL_ROLES),
   rule('billing', W, 'policies/**', [ADMIN]),
-  rule('billing', R, 'entitlements/**', [ADMIN, AS, AU, OP, EL, GU]),
+  rule('billing', R, 'entitlements/**', [ADMIN, AS, AU, EL, GU]),
   rule('billing', W, 'entitlements/**', [ADMIN, AS]),
-  rule('billing', R, 'accounts/**', [ADMIN, AU, OP, EL, GU]),
+  rule('billing', R, 'accounts/**', [ADMIN, AU, EL, GU]),
   rule('billing', W, 'accounts/**', [ADMIN]),
   rule('billing', R, 'ledger/**', [ADMIN, AU, OP, EL, GU]),
   rule('billing', W, 'ledger/**', [ADMIN]),
@@ -142,14 +144,13 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   rule('billing', W, 'funds/**', [ADMIN]),
 
   // monitoring
-  rule('monitoring', R, 'devices/**', [ADMIN, OP, CG, EL, GU, AU]),
-  rule('monitoring', W, 'devices/**', [ADMIN, OP]),
-  rule('monitoring', R, 'telemetry/**', [ADMIN, OP, EL, GU, AU]),
-  rule('monitoring', W, 'telemetry/**', [ADMIN, OP]),
-  rule('monitoring', R, 'alerts/**', [ADMIN, OP, CG, EL, GU, AU]),
-  rule('monitoring', W, 'alerts/**', [ADMIN, OP, CG, EL, GU], 'acknowledge/resolve; an elder can raise SOS'),
-  rule('monitoring', R, 'alert-thresholds/**', [ADMIN, OP, AU]),
-  rule('monitoring', W, 'alert-thresholds/**', [ADMIN]),
+  rule('monitoring', R, 'devices/**', [ADMIN, AS, AU, EL, GU]),
+  rule('monitoring', W, 'devices/**', [ADMIN]),
+  { ...rule('monitoring', ['POST'], 'telemetry', [], 'vendor platforms: no user token, their `x-api-key` (checked by monitoring); rate-limited per IP'), anonymous: true },
+  rule('monitoring', R, 'alerts/**', [ADMIN, AS, AU, OP, EL, GU]),
+  rule('monitoring', W, 'alerts/**', [ADMIN, OP, GU], 'acknowledge / resolve'),
+  rule('monitoring', R, 'alert-thresholds/**', [ADMIN, AS, AU]),
+  rule('monitoring', W, 'alert-thresholds/**', [ADMIN, AS]),
   rule('monitoring', R, 'dashboards/**', [ADMIN, AS, AU]),
   rule('monitoring', W, 'dashboards/**', [ADMIN]),
   rule('monitoring', R, 'vendors/**', [ADMIN, AU]),
@@ -178,10 +179,11 @@ export function findRule(method: string, segments: readonly string[]): RouteRule
 
 export type Decision = { allowed: true; rule: RouteRule } | { allowed: false; reason: 'NO_ROUTE' | 'ROLE' };
 
-export function authorise(role: Role, method: string, segments: readonly string[]): Decision {
+export function authorise(role: Role | undefined, method: string, segments: readonly string[]): Decision {
   const found = findRule(method, segments);
   if (!found) return { allowed: false, reason: 'NO_ROUTE' };
-  return found.roles.includes(role) ? { allowed: true, rule: found } : { allowed: false, reason: 'ROLE' };
+  if (found.anonymous) return { allowed: true, rule: found };
+  return role && found.roles.includes(role) ? { allowed: true, rule: found } : { allowed: false, reason: 'ROLE' };
 }
 
 const ROLE_SHORT: Record<Role, string> = { civil_affairs_admin: 'admin', provider_operator: 'operator', caregiver: 'caregiver', elder: 'elder', guardian: 'guardian', assessor: 'assessor', auditor: 'auditor' };
@@ -191,7 +193,8 @@ export function renderRouteMatrix(): string {
   const header = `| service | method | path (below /api/v1) | ${ALL_ROLES.map((r) => ROLE_SHORT[r]).join(' | ')} | note |`;
   const divider = `|${' --- |'.repeat(4 + ALL_ROLES.length)}`;
   const rows = ROUTE_RULES.map(
-    (r) => `| ${r.service} | ${r.methods.join(', ')} | \`${r.pattern}\` | ${ALL_ROLES.map((role) => (r.roles.includes(role) ? '✓' : '')).join(' | ')} | ${r.note ?? ''} |`,
+    (r) =>
+      `| ${r.service} | ${r.methods.join(', ')} | \`${r.pattern}\` | ${ALL_ROLES.map((role) => (r.anonymous ? 'key' : r.roles.includes(role) ? '✓' : '')).join(' | ')} | ${r.note ?? ''} |`,
   );
   return [header, divider, ...rows].join('\n');
 }

@@ -41,6 +41,10 @@ export async function spawnService(name: Upstream, dbName: string, timeoutMs = 1
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGO_DB: dbName, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never outlive the test or tool that started it, even when that one is killed.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   const output: string[] = [];
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (d: Buffer) => output.push(d.toString()) > 200 && output.shift());
   const url = `http://127.0.0.1:${port}`;
