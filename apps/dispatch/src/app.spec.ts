@@ -5,11 +5,14 @@ import { SERVICE } from './service';
 import { bootDispatch } from './testing/test-support';
 
 // Not itBootsReady(AppModule): that would consume as the production consumer groups and move their offsets.
+// The shared local database can be slow when other work runs; generous limits, never a wall-clock assertion.
+jest.setTimeout(120_000);
+
 describe('dispatch service (real Kafka + database)', () => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await bootDispatch(`test-dispatch-boot-${uniqueSuffix()}`);
-  });
+    app = await bootDispatch(`test-dispatch-boot-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: '990000000000' });
+  }, 180_000);
   afterAll(() => app?.close());
 
   it('boots ready, with its API described', async () => {

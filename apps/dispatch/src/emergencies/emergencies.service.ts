@@ -70,7 +70,7 @@ export class EmergenciesService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.col as never);
-    for (const i of ['state', 'regionPath', 'elderId']) await this.col.createIndex({ [i]: 1 });
+    await this.col.createIndexes(['state', 'regionPath', 'elderId'].map((i) => ({ key: { [i]: 1 } })));
     this.scheduler.on('emergency', (d) => this.onDeadline(d));
   }
 

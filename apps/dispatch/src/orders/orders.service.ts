@@ -95,7 +95,7 @@ export class OrdersService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.orders as never);
-    for (const i of ['elderId', 'caregiverId', 'state', 'regionPath', 'contractedProviders']) await this.orders.createIndex({ [i]: 1 });
+    await this.orders.createIndexes(['elderId', 'caregiverId', 'state', 'regionPath', 'contractedProviders'].map((i) => ({ key: { [i]: 1 } })));
     for await (const o of this.orders.find({ state: { $in: [...OPEN_STATES] } }, { projection: { caregiverId: 1 } })) {
       if (o.caregiverId) this.bump(o.caregiverId, 1);
     }

@@ -10,6 +10,9 @@ import { bootDispatch, caregiverSnapshot, elderSnapshot, HOME, RegistryFeed, see
 /**
  * Orders end to end: registry events in (real Kafka), HTTP API, dispatch events out.
  */
+// The shared local database can be slow when other work runs; generous limits, never a wall-clock assertion.
+jest.setTimeout(120_000);
+
 describe('orders and matching (real Kafka + database)', () => {
   let app: NestFastifyApplication;
   let feed: RegistryFeed;
@@ -27,7 +30,7 @@ describe('orders and matching (real Kafka + database)', () => {
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.orders.name]);
     providerId = await seedNetwork(app, feed, [d.community]);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await sink?.stop();
     await feed?.close();

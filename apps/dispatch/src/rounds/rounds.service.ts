@@ -97,7 +97,7 @@ export class RoundsService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.rounds as never);
-    for (const i of ['state', 'regionPath', 'assigneeId']) await this.rounds.createIndex({ [i]: 1 });
+    await this.rounds.createIndexes(['state', 'regionPath', 'assigneeId'].map((i) => ({ key: { [i]: 1 } })));
     this.scheduler.on('rounds', async () => {
       await this.generate(null);
       await this.markOverdue();

@@ -10,6 +10,9 @@ import { bootDispatch, caregiverSnapshot, elderSnapshot, RegistryFeed, seedCareg
 import { RoundsService } from './rounds.service';
 
 /** Visiting rounds and recurring service plans through the API, with registry events in and dispatch events out. */
+// The shared local database can be slow when other work runs; generous limits, never a wall-clock assertion.
+jest.setTimeout(120_000);
+
 describe('rounds and service plans (real Kafka + database)', () => {
   let app: NestFastifyApplication;
   let feed: RegistryFeed;
@@ -24,7 +27,7 @@ describe('rounds and service plans (real Kafka + database)', () => {
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.rounds.name, DispatchTopics.orders.name, DispatchTopics.emergencies.name]);
     providerId = await seedNetwork(app, feed, [d.community]);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await sink?.stop();
     await feed?.close();

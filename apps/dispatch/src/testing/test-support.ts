@@ -164,20 +164,20 @@ export async function seedNetwork(app: NestFastifyApplication, feed: RegistryFee
       contract: { contractId: `k-${uniqueSuffix()}`, providerId, regionCode: region, facilityId: null, validFrom: '2024-01-01', validTo: null, version: 1 },
     });
   }
-  await waitFor(() => rm.providers.has(providerId) && rm.contractedProviders(regionPath(regions[0]), '2026-06-01').includes(providerId) && items.every((i) => rm.catalogue.has(i.code)), 'provider, contracts and catalogue in dispatch');
+  await waitFor(() => rm.providers.has(providerId) && rm.contractedProviders(regionPath(regions[0]), '2026-06-01').includes(providerId) && items.every((i) => rm.catalogue.has(i.code)), 'provider, contracts and catalogue in dispatch', 90_000);
   return providerId;
 }
 
 export async function seedElder(app: NestFastifyApplication, feed: RegistryFeed, elder: ElderSnapshot): Promise<ElderSnapshot> {
   await feed.publish(ElderRegistered, elder.elderId, { elder });
   const rm = app.get(ReadModels);
-  await waitFor(async () => (await rm.elder(elder.elderId))?.version === elder.version, `elder ${elder.elderId} in dispatch`);
+  await waitFor(async () => (await rm.elder(elder.elderId))?.version === elder.version, `elder ${elder.elderId} in dispatch`, 90_000);
   return elder;
 }
 
 export async function seedCaregiver(app: NestFastifyApplication, feed: RegistryFeed, caregiver: Caregiver): Promise<Caregiver> {
   await feed.publish(CaregiverUpserted, caregiver.caregiverId, { caregiver });
   const rm = app.get(ReadModels);
-  await waitFor(() => rm.caregivers.get(caregiver.caregiverId)?.version === caregiver.version, `caregiver ${caregiver.caregiverId} in dispatch`);
+  await waitFor(() => rm.caregivers.get(caregiver.caregiverId)?.version === caregiver.version, `caregiver ${caregiver.caregiverId} in dispatch`, 90_000);
   return caregiver;
 }

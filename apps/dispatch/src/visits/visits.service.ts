@@ -71,7 +71,7 @@ export class VisitsService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.visits as never);
-    for (const i of ['caregiverId', 'providerId', 'state', 'regionPath']) await this.visits.createIndex({ [i]: 1 });
+    await this.visits.createIndexes(['caregiverId', 'providerId', 'state', 'regionPath'].map((i) => ({ key: { [i]: 1 } })));
     this.scheduler.on('checkout', (d) => this.onMissingCheckOut(d));
   }
 

@@ -9,6 +9,9 @@ import { Scheduler } from '../scheduler/scheduler.service';
 import { bootDispatch, caregiverSnapshot, elderSnapshot, HOME, RegistryFeed, seedCaregiver, seedElder, seedNetwork, testDistrict } from '../testing/test-support';
 
 /** EVV end to end: a real order, check-in/out at the door, verified or flagged, billing's events on the visits topic. */
+// The shared local database can be slow when other work runs; generous limits, never a wall-clock assertion.
+jest.setTimeout(120_000);
+
 describe('visit verification (real Kafka + database)', () => {
   let app: NestFastifyApplication;
   let feed: RegistryFeed;
@@ -41,7 +44,7 @@ describe('visit verification (real Kafka + database)', () => {
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.visits.name, DispatchTopics.orders.name]);
     providerId = await seedNetwork(app, feed, [d.community]);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await sink?.stop();
     await feed?.close();
