@@ -1,4 +1,4 @@
-import { bounds, budgetTotals, childLevel, levelOfCode, readKpis } from './dashboard';
+import { bounds, budgetTotals, childLevel, levelOfCode, periodParam, readKpis } from './dashboard';
 
 describe('dashboard figures', () => {
   it('reads nested figures and normalises percentages to shares', () => {
@@ -58,5 +58,34 @@ describe('dashboard figures', () => {
     expect(budgetTotals(budgets, '130203001000')).toMatchObject({ allocatedFen: 1_500, spentFen: 150, regionCode: '130203000000' });
     expect(budgetTotals(budgets, '130204000000')).toMatchObject({ allocatedFen: 9_000 });
     expect(budgetTotals([], '130203000000')).toBeNull();
+  });
+
+  it("reads monitoring's dashboard answer as committed", () => {
+    const k = readKpis({
+      orders: { placed: 10, completed: 8, arrivals: 9, onTimeRate: 0.889 },
+      sosResponse: { count: 2, medianSeconds: 45, p90Seconds: 90 },
+      visits: { verified: 7, flagged: 1 },
+      satisfaction: { ratings: 4, averageStars: 4.5, complaints: 0 },
+      alerts: { raised: 3, byKind: { SOS: { label: {}, raised: 2 }, FALL: { label: {}, raised: 1 } } },
+      subsidy: { spentFen: 500, budget: { budgets: 0, allocatedFen: 0, spentFen: 0 } },
+      providers: { ranking: [{ rank: 1, providerId: 'p1', score: 88.5, averageStars: 4.5, completedOrders: 8 }] },
+    });
+    expect(k.sosMedianResponseSeconds).toBe(45);
+    expect(k.satisfaction).toBe(4.5);
+    expect(k.alertsByKind).toEqual([
+      { kind: 'SOS', count: 2 },
+      { kind: 'FALL', count: 1 },
+    ]);
+    expect(k.budgetFen).toBeNull();
+    expect(k.subsidySpentFen).toBe(500);
+    expect(k.providerRanking[0]).toMatchObject({ providerId: 'p1', score: 88.5, orders: 8 });
+    expect(k.visitsFlagged).toBe(1);
+  });
+
+  it('asks for a China-time day or month', () => {
+    const at = new Date('2026-11-30T17:00:00Z'); // 2026-12-01 01:00 in Shanghai
+    expect(periodParam('today', at)).toBe('2026-12-01');
+    expect(periodParam('month', at)).toBe('2026-12');
+    expect(periodParam('lastMonth', at)).toBe('2026-11');
   });
 });

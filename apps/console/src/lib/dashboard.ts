@@ -8,6 +8,12 @@ export interface Kpis {
   ordersCompleted: number | null;
   onTimeShare: number | null;
   sosCount: number | null;
+  arrivals: number | null;
+  visitsVerified: number | null;
+  visitsFlagged: number | null;
+  complaints: number | null;
+  devices: number | null;
+  deviceCoverageShare: number | null;
   sosMedianResponseSeconds: number | null;
   alertsRaised: number | null;
   alertsOpen: number | null;
@@ -61,7 +67,12 @@ function counts(obj: unknown, keyName: string, ...paths: string[]): { key: strin
         .map((x) => ({ key: String(x[keyName] ?? x['key'] ?? x['code'] ?? x['name'] ?? ''), count: num(x, 'count', 'n', 'value', 'total') ?? 0 }))
         .filter((x) => x.key);
     }
-    if (isObj(v)) return Object.entries(v).filter(([, n]) => typeof n === 'number').map(([key, n]) => ({ key, count: n as number }));
+    if (isObj(v)) {
+      // { SOS: 3 } or { SOS: { raised: 3, … } }
+      return Object.entries(v)
+        .map(([key, n]) => ({ key, count: typeof n === 'number' ? n : (num(n, 'raised', 'count', 'total', 'n') ?? NaN) }))
+        .filter((x) => Number.isFinite(x.count));
+    }
   }
   return [];
 }
@@ -86,9 +97,16 @@ export function readKpis(raw: unknown): Kpis {
     ordersPlaced: num(d, 'orders.placed', 'orders.total', 'orders.count', 'ordersPlaced'),
     ordersCompleted: num(d, 'orders.completed', 'orders.done', 'ordersCompleted'),
     onTimeShare: share(d, 'orders.onTimeShare', 'orders.onTimeRate', 'orders.onTime.share', 'onTimeShare', 'onTimeRate', 'onTime.share'),
-    sosCount: num(d, 'sos.count', 'sos.raised', 'sos.total', 'emergencies.count', 'emergencies.raised'),
+    sosCount: num(d, 'sosResponse.count', 'sos.count', 'sos.raised', 'sos.total', 'emergencies.count', 'emergencies.raised'),
+    arrivals: num(d, 'orders.arrivals', 'arrivals'),
+    visitsVerified: num(d, 'visits.verified', 'visitsVerified'),
+    visitsFlagged: num(d, 'visits.flagged', 'visitsFlagged'),
+    complaints: num(d, 'satisfaction.complaints', 'complaints'),
+    devices: num(d, 'coverage.devices', 'devices.total'),
+    deviceCoverageShare: share(d, 'coverage.deviceCoverageRate', 'devices.coverageRate'),
     sosMedianResponseSeconds: num(
       d,
+      'sosResponse.medianSeconds',
       'sos.medianResponseSeconds',
       'sos.responseSeconds.median',
       'sos.p50ResponseSeconds',
@@ -101,19 +119,20 @@ export function readKpis(raw: unknown): Kpis {
     roundsDue: num(d, 'rounds.due', 'rounds.planned', 'rounds.total'),
     roundsCompleted: num(d, 'rounds.completed', 'rounds.done'),
     roundsOverdue: num(d, 'rounds.overdue', 'rounds.missed'),
-    satisfaction: num(d, 'satisfaction.average', 'satisfaction.avgStars', 'satisfaction.mean', 'satisfaction.score', 'satisfaction'),
+    satisfaction: num(d, 'satisfaction.averageStars', 'satisfaction.average', 'satisfaction.avgStars', 'satisfaction.mean', 'satisfaction.score', 'satisfaction'),
     ratings: num(d, 'satisfaction.ratings', 'satisfaction.count', 'satisfaction.n'),
     subsidySpentFen: num(d, 'subsidy.spentFen', 'subsidy.spent', 'budget.spentFen', 'subsidySpentFen'),
-    budgetFen: num(d, 'subsidy.budgetFen', 'subsidy.allocatedFen', 'budget.allocatedFen', 'budget.budgetFen', 'budgetFen'),
+    // A region with no budget of its own (budgets: 0) has no figure here; the caller looks higher up.
+    budgetFen: num(d, 'subsidy.budget.budgets') === 0 ? null : num(d, 'subsidy.budget.allocatedFen', 'subsidy.budgetFen', 'subsidy.allocatedFen', 'budget.allocatedFen', 'budget.budgetFen', 'budgetFen'),
     alertsByKind: counts(d, 'kind', 'alerts.byKind', 'alertsByKind').map(({ key, count }) => ({ kind: key, count })),
     ordersByState: counts(d, 'state', 'orders.byState', 'ordersByState').map(({ key, count }) => ({ state: key, count })),
     providerRanking: ranking.filter(isObj).map((p) => ({
       providerId: String(p['providerId'] ?? p['id'] ?? ''),
       name: String(p['name'] ?? p['providerName'] ?? p['providerId'] ?? ''),
       score: num(p, 'score', 'rankScore'),
-      orders: num(p, 'orders', 'ordersCompleted', 'completed', 'orders.completed'),
+      orders: num(p, 'completedOrders', 'orders', 'ordersCompleted', 'completed', 'orders.completed'),
       onTimeShare: share(p, 'onTimeShare', 'onTimeRate', 'onTime'),
-      satisfaction: num(p, 'satisfaction', 'avgStars', 'rating'),
+      satisfaction: num(p, 'averageStars', 'satisfaction', 'avgStars', 'rating'),
     })),
     trend: trend.filter(isObj).map((x) => ({
       date: String(x['date'] ?? x['day'] ?? x['bucket'] ?? ''),
@@ -123,7 +142,15 @@ export function readKpis(raw: unknown): Kpis {
   };
 }
 
-export type Period = 'today' | '7d' | '30d' | 'month';
+export type Period = 'today' | 'month' | 'lastMonth';
+
+/** monitoring's `?period=`: a China-time day (yyyy-mm-dd) or month (yyyy-mm). */
+export function periodParam(period: Period, now = new Date()): string {
+  const c = new Date(now.getTime() + 8 * 3_600_000);
+  if (period === 'today') return c.toISOString().slice(0, 10);
+  if (period === 'month') return c.toISOString().slice(0, 7);
+  return new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+}
 
 /** Where the drill-down goes next: county → street → community, nothing below. */
 export const childLevel = (level: string): string | null =>

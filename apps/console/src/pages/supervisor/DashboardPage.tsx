@@ -2,11 +2,11 @@ import { FullscreenOutlined, ReloadOutlined } from '@ant-design/icons';
 import { Breadcrumb, Button, Card, Col, Empty, List, Row, Segmented, Select, Space, Statistic, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { get, itemsOf, qs } from '../../api/client';
+import { get, itemsOf, qs, totalOf } from '../../api/client';
 import { useAuth } from '../../auth/AuthContext';
 import { AsyncView } from '../../components/AsyncView';
 import { EChart, type EChartsOption } from '../../components/EChart';
-import { bounds, budgetTotals, childLevel, levelOfCode, lngDegreesPerMetre, readKpis, type BudgetRow, type Kpis, type Period } from '../../lib/dashboard';
+import { bounds, budgetTotals, childLevel, levelOfCode, lngDegreesPerMetre, periodParam, readKpis, type BudgetRow, type Kpis, type Period } from '../../lib/dashboard';
 import { ago, chinaMonth, percent, yuan } from '../../lib/format';
 import { useI18n } from '../../lib/i18n';
 import { ALERT_KINDS, ALERT_STATES, label, ORDER_STATES, SEVERITIES, SEVERITY_COLORS } from '../../lib/labels';
@@ -66,17 +66,24 @@ export function DashboardPage() {
 
   const regionNames = useApi(() => Promise.all(path.map((c) => get<Region>(`/regions/${c}`).catch(() => null))), path.join('/'));
   const children = useApi(() => get<Region[]>(`/regions${qs({ parentCode: code })}`).then(itemsOf<Region>), code);
-  const kpis = useApi(() => get<unknown>(`/dashboards/${code}${qs({ period })}`).then(readKpis), `${code}-${period}`, 30_000);
+  const kpis = useApi(() => get<unknown>(`/dashboards/${code}${qs({ period: periodParam(period) })}`).then(readKpis), `${code}-${period}`, 30_000);
+  const alertPage = useApi(() => get<unknown>(`/alerts${qs({ regionCode: code, status: 'OPEN', pageSize: 20 })}`), code, 5_000);
+  const alerts = { ...alertPage, data: alertPage.data === undefined ? undefined : itemsOf<AlertRow>(alertPage.data) };
+  const providerNames = useApi(() => get<unknown>('/providers?pageSize=200').then((r) => new Map(itemsOf<{ providerId: string; name: string }>(r).map((p) => [p.providerId, p.name]))), 'providers');
   // Subsidy spent vs budget straight from billing when the KPI answer does not carry it.
   const budgets = useApi(() => get<unknown>(`/budgets${qs({ year: Number(chinaMonth().slice(0, 4)) })}`).then((r) => budgetTotals(itemsOf<BudgetRow>(r), code)), code, 60_000);
   const figures = useMemo<Kpis | undefined>(() => {
     const k = kpis.data ?? (budgets.data ? readKpis({}) : undefined);
-    if (!k || !budgets.data || k.budgetFen !== null) return k;
-    return { ...k, subsidySpentFen: budgets.data.spentFen, budgetFen: budgets.data.allocatedFen };
-  }, [kpis.data, budgets.data]);
+    if (!k) return k;
+    const named = { ...k, providerRanking: k.providerRanking.map((r) => ({ ...r, name: providerNames.data?.get(r.providerId) ?? r.name })) };
+    // Unanswered alerts right now (the live list), when the figures do not count them.
+    const open = alertPage.data === undefined ? null : totalOf(alertPage.data);
+    const withOpen = named.alertsOpen === null && open !== null ? { ...named, alertsOpen: open } : named;
+    if (!budgets.data || withOpen.budgetFen !== null) return withOpen;
+    return { ...withOpen, subsidySpentFen: withOpen.subsidySpentFen ?? budgets.data.spentFen, budgetFen: budgets.data.allocatedFen };
+  }, [kpis.data, budgets.data, providerNames.data, alertPage.data]);
   const coverage = useApi(() => get<Coverage>(`/coverage/${code}`), code, 60_000);
   const facilities = useApi(() => get<unknown>(`/facilities${qs({ regionCode: code, pageSize: 200 })}`).then(itemsOf<Facility>), code);
-  const alerts = useApi(() => get<unknown>(`/alerts${qs({ regionCode: code, status: 'OPEN', pageSize: 20 })}`).then(itemsOf<AlertRow>), code, 5_000);
 
   const next = childLevel(levelOfCode(code) ?? '');
   const drillTo = (c: string) => setPath((p) => [...p, c]);
@@ -114,9 +121,8 @@ export function DashboardPage() {
             onChange={setPeriod}
             options={[
               { value: 'today', label: t('今日', 'Today') },
-              { value: '7d', label: t('近7天', '7 days') },
-              { value: '30d', label: t('近30天', '30 days') },
               { value: 'month', label: t('本月', 'This month') },
+              { value: 'lastMonth', label: t('上月', 'Last month') },
             ]}
           />
           <Button icon={<ReloadOutlined />} onClick={() => (kpis.reload(), coverage.reload(), alerts.reload())} aria-label={t('刷新', 'Refresh')} />
@@ -297,7 +303,7 @@ function Charts({ kpis, coverage }: { kpis?: Kpis; coverage?: Coverage }) {
     const trend = kpis?.trend ?? [];
     list.push({
       key: 'orders',
-      title: trend.length ? t('工单与告警趋势', 'Orders and alerts over time') : t('工单状态分布', 'Orders by state'),
+      title: trend.length ? t('工单与告警趋势', 'Orders and alerts over time') : t('工单与服务核验', 'Orders and visit verification'),
       option: trend.length
         ? {
             tooltip: { trigger: 'axis' },
@@ -318,7 +324,31 @@ function Charts({ kpis, coverage }: { kpis?: Kpis; coverage?: Coverage }) {
               yAxis: { type: 'value' },
               series: [{ type: 'bar', data: kpis.ordersByState.map((s) => s.count), itemStyle: { color: '#1677ff' } }],
             }
-          : null,
+          : kpis && kpis.ordersPlaced !== null
+            ? {
+                tooltip: {},
+                grid: { left: 40, right: 16, top: 16, bottom: 28 },
+                xAxis: {
+                  type: 'category',
+                  data: [t('下单', 'Placed'), t('按时到达', 'Arrived'), t('核验通过', 'Verified'), t('异常待审', 'Flagged'), t('完成', 'Completed'), t('投诉', 'Complaints')],
+                },
+                yAxis: { type: 'value', minInterval: 1 },
+                series: [
+                  {
+                    type: 'bar',
+                    label: { show: true, position: 'top' },
+                    data: [
+                      { value: kpis.ordersPlaced ?? 0, itemStyle: { color: '#1677ff' } },
+                      { value: kpis.arrivals ?? 0, itemStyle: { color: '#13c2c2' } },
+                      { value: kpis.visitsVerified ?? 0, itemStyle: { color: '#52c41a' } },
+                      { value: kpis.visitsFlagged ?? 0, itemStyle: { color: '#fa8c16' } },
+                      { value: kpis.ordersCompleted ?? 0, itemStyle: { color: '#389e0d' } },
+                      { value: kpis.complaints ?? 0, itemStyle: { color: '#cf1322' } },
+                    ],
+                  },
+                ],
+              }
+            : null,
     });
     list.push({
       key: 'alerts',
