@@ -11,7 +11,7 @@ import { ROOT_ADMIN, startStack, stopProcess, type Stack } from './testing/stack
  * The gateway in front of the REAL services (each its own process, real Kafka and database):
  * what a user of the public API notices — sign-in, scope, masking, audit, defences, outages.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(420_000);
 
 const consoleDir = mkdtempSync(path.join(tmpdir(), 'yiyang-console-'));
 mkdirSync(path.join(consoleDir, 'assets'));

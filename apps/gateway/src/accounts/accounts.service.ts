@@ -136,12 +136,15 @@ export class AccountsService implements OnApplicationBootstrap {
     }
     const set: Record<string, unknown> = { failedLogins: 0, lockedUntil: null, lastLoginAt: new Date(now) };
     if (needsRehash(user.passwordHash)) set['passwordHash'] = await hashPassword(input.password);
-    await this.users.updateOne({ _id: id }, { $set: set });
     const sessionId = randomUUID();
     const expiresAt = new Date(now + this.cfg.sessionMaxAge * 1000);
-    await this.sessions.collection.insertOne({ _id: sessionId, userId: id, createdAt: new Date(now), expiresAt, revokedAt: null, revokedReason: null, ip: origin.ip, userAgent: origin.userAgent?.slice(0, 256) ?? null } as never);
-    const tokens = await this.issue({ ...user, lastLoginAt: new Date(now) }, sessionId, expiresAt);
-    await this.audit.record({ action: 'AUTH_LOGIN', actor, regionPath: user.regionPath, origin, details: { sessionId } });
+    // Independent writes, issued together: sign-in latency is one database round trip, not four.
+    const [, , tokens] = await Promise.all([
+      this.users.updateOne({ _id: id }, { $set: set }),
+      this.sessions.collection.insertOne({ _id: sessionId, userId: id, createdAt: new Date(now), expiresAt, revokedAt: null, revokedReason: null, ip: origin.ip, userAgent: origin.userAgent?.slice(0, 256) ?? null } as never),
+      this.issue({ ...user, lastLoginAt: new Date(now) }, sessionId, expiresAt),
+      this.audit.record({ action: 'AUTH_LOGIN', actor, regionPath: user.regionPath, origin, details: { sessionId } }),
+    ]);
     return tokens;
   }
 
