@@ -144,6 +144,9 @@ export const StatementTotalsSchema = z.object({
   /** Net of adjustments carried in from earlier, closed months (negative for reversals). */
   adjustmentSubsidyFen: z.number().int(),
   adjustmentCopayFen: z.number().int(),
+  /** Operating subsidies (per occupied bed / per facility) for the month. */
+  operatingSubsidyFen: z.number().int().default(0),
+  /** Subsidy + adjustments + operating subsidies: what the bureau pays the provider. */
   payableFen: z.number().int(),
 });
 
