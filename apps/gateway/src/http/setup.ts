@@ -116,7 +116,8 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
     // Signed-in callers are limited per user (offices share one NAT address); anonymous ones per IP.
     keyGenerator: (req: FastifyRequest) => (req.signedIn ? `user:${req.signedIn.userId}` : `ip:${req.ip}`),
     max: (_req: FastifyRequest, key: string) => (key.startsWith('user:') ? userMax : ipMax),
-    allowList: (req: FastifyRequest) => req.url === '/health' || req.url === '/health/live' || req.url === '/metrics',
+    // Probes, scrapes and the console's static files (a page load fetches a dozen) are not API calls.
+    allowList: (req: FastifyRequest) => !req.url.startsWith('/api/'),
     errorResponseBuilder: (_req: FastifyRequest, context: { after: string }) =>
       new AppError('GATEWAY.RATE_LIMITED', 429, `Too many requests; try again in ${context.after}`, { messageZh: '请求过于频繁，请稍后再试' }),
   });
