@@ -499,6 +499,24 @@ const kafka = {
   },
 };
 
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB@v1.24.2';
+
+/**
+ * Small fixes applied to FerretDB's source at build time (ADR 0001). Each names what it fixes;
+ * a patch that no longer matches fails the build loudly rather than being skipped.
+ */
+const FERRETDB_PATCHES = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: 'IDColumn = DefaultColumn + `->"_id"`',
+    why:
+      'FerretDB v1 indexes _id as `_ferretdb_sjson->"_id"` but looks it up as `->\'$._id\'`; SQLite matches ' +
+      'index expressions by their text, so every update and delete by _id scanned the whole table ' +
+      '(measured: updateOne by _id 5 ms at 1,000 documents, 67 ms at 10,000; patched: 1.3 ms at 10,000).',
+  },
+];
+
 const ferretdb = {
   name: 'ferretdb',
   pidFile: path.join(DIRS.pids, 'ferretdb.pid'),
@@ -552,15 +570,50 @@ const ferretdb = {
   },
 
   async prepare() {
-    const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => path.join(this.src, f));
-    const want = sha256(sources);
+    // Every Go file counts (main.go and the proxy in serialize.go), so an edit always rebuilds;
+    // so do the upstream patches below.
+    const sources = fs
+      .readdirSync(this.src)
+      .filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum')
+      .sort()
+      .map((f) => path.join(this.src, f));
+    const want = createHash('sha256').update(sha256(sources)).update(JSON.stringify(FERRETDB_PATCHES)).digest('hex');
     if (fs.existsSync(this.binary) && readIfExists(this.binaryHash)?.trim() === want) return;
     log('building FerretDB (first time takes a few minutes)…');
     fs.mkdirSync(DIRS.bin, { recursive: true });
+    const env = { ...process.env, CGO_ENABLED: '0' };
+    const modfile = this.patchedModule(env);
     // Pure-Go SQLite (modernc.org/sqlite), so no C toolchain is needed.
-    const r = run('go', ['build', '-o', this.binary, './'], { cwd: this.src, env: { ...process.env, CGO_ENABLED: '0' } });
+    const r = run('go', ['build', `-modfile=${modfile}`, '-o', this.binary, './'], { cwd: this.src, env });
     if (!r.ok) throw new InfraError(`go build in ${rel(this.src)} failed:\n${r.out.trim()}`);
     fs.writeFileSync(this.binaryHash, `${want}\n`);
+  },
+
+  /**
+   * Copies FerretDB's module out of the Go module cache into .infra/, applies FERRETDB_PATCHES and
+   * returns a go.mod (beside the committed one, never replacing it) that builds against the copy.
+   */
+  patchedModule(env) {
+    const dl = run('go', ['mod', 'download', '-json', FERRETDB_MODULE], { cwd: this.src, env });
+    if (!dl.ok) throw new InfraError(`go mod download ${FERRETDB_MODULE} failed:\n${dl.out.trim()}`);
+    const upstream = JSON.parse(dl.out.slice(dl.out.indexOf('{'))).Dir;
+    const copy = path.join(DIRS.ferretdb, 'patched-module');
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(upstream, copy, { recursive: true });
+    for (const patch of FERRETDB_PATCHES) {
+      const file = path.join(copy, patch.file);
+      fs.chmodSync(file, 0o644); // the module cache is read-only, and so is its copy
+      const text = fs.readFileSync(file, 'utf8');
+      if (text.split(patch.from).length !== 2) {
+        throw new InfraError(`FerretDB patch no longer applies to ${patch.file} (upstream changed?): ${patch.why}`);
+      }
+      fs.writeFileSync(file, text.replace(patch.from, patch.to));
+    }
+    const modfile = path.join(DIRS.ferretdb, 'go.patched.mod');
+    const gomod = fs.readFileSync(path.join(this.src, 'go.mod'), 'utf8');
+    fs.writeFileSync(modfile, `${gomod}\nreplace ${FERRETDB_MODULE.split('@')[0]} => ${copy}\n`);
+    fs.copyFileSync(path.join(this.src, 'go.sum'), modfile.replace(/\.mod$/, '.sum'));
+    return modfile;
   },
 
   async start() {

@@ -16,12 +16,19 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 const (
 	opMsg          = 2013
 	flagMoreToCome = 1 << 1
 	maxMessage     = 48 * 1024 * 1024
+	// A write that holds the lock longer than this is stuck, not slow (the largest legitimate
+	// write, a 1,000-document insertMany, takes about a second). Seen: a connection whose leaked
+	// cursors had taken all 100 SQLite connections of its database waited for a 101st forever,
+	// and with it every writer on the machine. Dropping that connection turns a global stall into
+	// one failed command the client sees.
+	writeStallLimit = 60 * time.Second
 )
 
 var writeCommands = map[string]bool{
@@ -72,10 +79,17 @@ func (p *serializingProxy) handle(client net.Conn) {
 		}
 		if isWrite {
 			p.writes.Lock()
-		}
-		err = roundTrip(client, backend, request, expectsReply)
-		if isWrite {
+			name := commandName(request[20:])
+			watchdog := time.AfterFunc(writeStallLimit, func() {
+				p.logger.Error("write command stalled; dropping its connection so other writers can go on",
+					"command", name, "limit", writeStallLimit.String())
+				_ = backend.Close()
+			})
+			err = roundTrip(client, backend, request, expectsReply)
+			watchdog.Stop()
 			p.writes.Unlock()
+		} else {
+			err = roundTrip(client, backend, request, expectsReply)
 		}
 		if err != nil {
 			return
