@@ -413,8 +413,8 @@ export class OrdersService implements OnModuleInit {
 
   private async onOfferDeadline(d: Deadline): Promise<void> {
     const o = await this.orders.findOne({ _id: d.refId });
-    if (!o || o.state !== 'ASSIGNED' || o.attempt !== d.data?.['attempt']) return; // accepted, moved on or gone
-    if (o.offer && o.offer.expiresAt.getTime() > Date.now()) return;
+    // Accepted, declined (a newer attempt), cancelled or gone: this deadline has nothing left to do.
+    if (!o || o.state !== 'ASSIGNED' || o.attempt !== d.data?.['attempt']) return;
     try {
       await this.reoffer(o, SYSTEM, 'offer timed out', { correlationId: o._id, causationId: null });
     } catch (error) {

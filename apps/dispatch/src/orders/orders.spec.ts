@@ -26,7 +26,7 @@ describe('orders and matching (real Kafka + database)', () => {
   const typesOf = (orderId: string) => eventsOf(orderId).map((e) => e.type);
 
   beforeAll(async () => {
-    app = await bootDispatch(`test-dispatch-orders-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: d.county, DISPATCH_OFFER_TIMEOUT_SECONDS: '2', DISPATCH_SCHEDULER_POLL_MS: '200' });
+    app = await bootDispatch(`test-dispatch-orders-${uniqueSuffix()}`, { DISPATCH_REGION_SCOPE: d.county, DISPATCH_OFFER_TIMEOUT_SECONDS: '30', DISPATCH_SCHEDULER_POLL_MS: '200' });
     feed = await RegistryFeed.connect();
     sink = await collect(testKafka(), [DispatchTopics.orders.name]);
     providerId = await seedNetwork(app, feed, [d.community]);
@@ -91,10 +91,10 @@ describe('orders and matching (real Kafka + database)', () => {
     const declined = await call({ userId: 'u1', role: 'caregiver', caregiverId: first.caregiverId }, 'POST', `/offers/${order.orderId}/decline`, { reason: '身体不适' });
     expect(declined.json()).toMatchObject({ state: 'ASSIGNED', caregiverId: second.caregiverId, attempt: 2 });
 
-    // The second offer lapses (2 s timeout in this test): nobody left ⇒ escalated, visibly.
+    // The second offer lapses (the scheduler runs as if 60 s had passed): nobody left ⇒ escalated, visibly.
     const scheduler = app.get(Scheduler);
     await waitFor(async () => {
-      await scheduler.tick();
+      await scheduler.tick(new Date(Date.now() + 60_000));
       return (await call(operator, 'GET', `/orders/${order.orderId}`)).json().state === 'ESCALATED';
     }, 'the order to escalate after the offer lapsed', 20_000);
     const escalated = (await call(operator, 'GET', '/orders?escalated=true&pageSize=200')).json();
