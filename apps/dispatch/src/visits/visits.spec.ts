@@ -125,14 +125,15 @@ describe('visit verification (real Kafka + database)', () => {
     const second = (await call(guardian, 'POST', '/orders', { elderId: a.elder.elderId, itemCode: 'MEAL_DELIVERY' })).json();
     expect((await call(a.caregiver, 'POST', `/offers/${second.orderId}/accept`)).statusCode).toBe(200);
 
-    // First visit started 200 min ago and was never checked out (60 booked + 120 grace have passed).
-    const v1 = (await call(a.caregiver, 'POST', '/visits/check-in', { orderId: a.order.orderId, location: a.elder.home, at: minutesAgo(200) })).json();
+    // First visit started 50 min ago (60 booked) and is never checked out; the second starts inside it.
+    const v1 = (await call(a.caregiver, 'POST', '/visits/check-in', { orderId: a.order.orderId, location: a.elder.home, at: minutesAgo(50) })).json();
     const v2 = (await call(a.caregiver, 'POST', '/visits/check-in', { orderId: second.orderId, location: a.elder.home, at: minutesAgo(30) })).json();
     const out2 = (await call(a.caregiver, 'POST', `/visits/${v2.visitId}/check-out`, { location: a.elder.home })).json();
     expect(out2.flags).toContain('OVERLAP');
 
+    // Three hours later (60 booked + 120 grace have passed) the scheduler flags the missing check-out.
     await waitFor(async () => {
-      await app.get(Scheduler).tick();
+      await app.get(Scheduler).tick(new Date(Date.now() + 3 * 3_600_000));
       return (await call(a.caregiver, 'GET', `/visits/${v1.visitId}`)).json().state === 'FLAGGED';
     }, 'missing check-out flag');
     expect((await call(a.caregiver, 'GET', `/visits/${v1.visitId}`)).json()).toMatchObject({ flags: ['MISSING_CHECK_OUT'], endedAt: null });
