@@ -252,7 +252,7 @@ function ServiceMap({ facilities, regions, walkMetres, onPick }: { facilities: F
             const lat = Number(api.value(1));
             const c = api.coord([lng, lat]);
             const e = api.coord([lng + walkMetres * lngDegreesPerMetre(lat), lat]);
-            return { type: 'circle', shape: { cx: c[0], cy: c[1], r: Math.abs(e[0] - c[0]) }, style: { fill: 'rgba(82,196,26,0.07)', stroke: 'rgba(82,196,26,0.35)', lineWidth: 1 } };
+            return { type: 'circle', shape: { cx: c[0], cy: c[1], r: Math.abs(e[0] - c[0]) }, style: { fill: 'rgba(82,196,26,0.045)', stroke: 'rgba(82,196,26,0.22)', lineWidth: 1 } };
           },
           z: 1,
         },
@@ -437,9 +437,10 @@ function Charts({ kpis, coverage }: { kpis?: Kpis; coverage?: Coverage }) {
             series: [
               {
                 type: 'bar',
-                data: [coverage.serviceCircle.share, coverage.facilityCoverage.streetsWithCentre.share, coverage.facilityCoverage.communitiesWithStation.share].map((s) => (s === null ? 0 : Math.round(s * 1000) / 10)),
+                // No denominator (no elders, no streets yet) is "no figure", not 0 %.
+                data: [coverage.serviceCircle.share, coverage.facilityCoverage.streetsWithCentre.share, coverage.facilityCoverage.communitiesWithStation.share].map((s) => (s === null ? '-' : Math.round(s * 1000) / 10)),
                 itemStyle: { color: '#52c41a' },
-                label: { show: true, position: 'top', formatter: '{c}%' },
+                label: { show: true, position: 'top', formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? `${p.value}%` : '—') },
               },
             ],
           }
