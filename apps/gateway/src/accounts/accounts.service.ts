@@ -134,15 +134,19 @@ export class AccountsService implements OnApplicationBootstrap {
       await this.audit.record({ action: 'AUTH_LOGIN_FAILED', actor, regionPath: user.regionPath, origin, details: { reason: 'WRONG_PASSWORD', failures } });
       throw invalidCredentials();
     }
-    const set: Record<string, unknown> = { failedLogins: 0, lockedUntil: null, lastLoginAt: new Date(now) };
+    // The user document is written only when something changed (failures to clear, a stronger hash,
+    // a last sign-in older than an hour): sign-in stays at two writes (session, refresh token) + audit.
+    const set: Record<string, unknown> = {};
+    if (user.failedLogins > 0 || user.lockedUntil) Object.assign(set, { failedLogins: 0, lockedUntil: null });
+    if (!user.lastLoginAt || now - user.lastLoginAt.getTime() > 3_600_000) set['lastLoginAt'] = new Date(now);
     if (needsRehash(user.passwordHash)) set['passwordHash'] = await hashPassword(input.password);
     const sessionId = randomUUID();
     const expiresAt = new Date(now + this.cfg.sessionMaxAge * 1000);
     // Independent writes, issued together: sign-in latency is one database round trip, not four.
     const [, , tokens] = await Promise.all([
-      this.users.updateOne({ _id: id }, { $set: set }),
+      Object.keys(set).length ? this.users.updateOne({ _id: id }, { $set: set }) : Promise.resolve(),
       this.sessions.collection.insertOne({ _id: sessionId, userId: id, createdAt: new Date(now), expiresAt, revokedAt: null, revokedReason: null, ip: origin.ip, userAgent: origin.userAgent?.slice(0, 256) ?? null } as never),
-      this.issue({ ...user, lastLoginAt: new Date(now) }, sessionId, expiresAt),
+      this.issue({ ...user, lastLoginAt: (set['lastLoginAt'] as Date | undefined) ?? user.lastLoginAt }, sessionId, expiresAt),
       this.audit.record({ action: 'AUTH_LOGIN', actor, regionPath: user.regionPath, origin, details: { sessionId } }),
     ]);
     return tokens;

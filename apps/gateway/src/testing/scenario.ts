@@ -73,8 +73,8 @@ const REGIONS: [string, string, number, number][] = [
 export async function seedScenario(base: string, tag: string): Promise<Scenario> {
   const call = client(base);
   const root = (await login(base, ROOT_ADMIN.username, ROOT_ADMIN.password)).accessToken;
-  for (const [code, name, lat, lng] of REGIONS) await call('PUT', `/regions/${code}`, root, { name, centre: { lat, lng } });
-  await call('POST', '/catalogue/items/seed', root);
+  // parents before children: a region's parent must exist
+  for (const level of [0, 1, 2]) await Promise.all(REGIONS.filter((_, i) => i % 3 === level).map(([code, name, lat, lng]) => call('PUT', `/regions/${code}`, root, { name, centre: { lat, lng } })));
   const side = async (key: 'lubei' | 'lunan', district: string, community: string, n: number): Promise<Side> => {
     const street = community.slice(0, 9).padEnd(12, '0');
     const provider = await call<{ providerId: string }>('POST', '/providers', root, {
@@ -83,7 +83,7 @@ export async function seedScenario(base: string, tag: string): Promise<Scenario>
       licenceNumber: `${key.toUpperCase()}-${tag}`.slice(0, 30).toUpperCase(),
       contactPhone: '0315-2345678',
       serviceAreas: [street],
-      offeredItems: ['MEAL_DELIVERY'],
+      offeredItems: [],
     });
     const caregiver = await call<{ caregiverId: string }>('POST', '/caregivers', root, {
       providerId: provider.providerId,
@@ -91,7 +91,7 @@ export async function seedScenario(base: string, tag: string): Promise<Scenario>
       name: `${key}护理员`,
       gender: 'FEMALE',
       regionCode: community,
-      skills: ['MEAL_DELIVERY'],
+      skills: [],
       homeBase: { lat: 39.62, lng: 118.19 },
     });
     const idCard = idCardNumber(district.slice(0, 6), '1940-05-0' + n, `${String(Math.floor(Math.random() * 90) + 10)}${n * 2}`);
@@ -127,12 +127,15 @@ export async function seedScenario(base: string, tag: string): Promise<Scenario>
       ['auditor', 'auditor', {}],
     ];
     const tokens = {} as Side['tokens'];
-    for (const [short, role, binding] of users) {
-      const username = `${key}-${short}-${tag}`;
-      await call('POST', '/users', root, { username, displayName: `${key} ${short}`, password: PASSWORD, role, regionCode: district, ...binding });
-      tokens[short] = (await login(base, username)).accessToken;
-    }
+    await Promise.all(
+      users.map(async ([short, role, binding]) => {
+        const username = `${key}-${short}-${tag}`;
+        await call('POST', '/users', root, { username, displayName: `${key} ${short}`, password: PASSWORD, role, regionCode: district, ...binding });
+        tokens[short] = (await login(base, username)).accessToken;
+      }),
+    );
     return { providerId: provider.providerId, caregiverId: caregiver.caregiverId, elderId: elder.id, facilityId: facility.facilityId, idCardNumber: idCard, phone, tokens };
   };
-  return { root, lubei: await side('lubei', LUBEI, LUBEI_COMMUNITY, 3), lunan: await side('lunan', LUNAN, LUNAN_COMMUNITY, 4) };
+  const [lubei, lunan] = await Promise.all([side('lubei', LUBEI, LUBEI_COMMUNITY, 3), side('lunan', LUNAN, LUNAN_COMMUNITY, 4)]);
+  return { root, lubei, lunan };
 }
