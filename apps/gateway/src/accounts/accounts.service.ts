@@ -123,7 +123,7 @@ export class AccountsService implements OnApplicationBootstrap {
     const actor = { userId: user._id, role: user.role };
     if (user.lockedUntil && user.lockedUntil.getTime() > now) throw this.locked(user.lockedUntil);
     if (!(await verifyPassword(user.passwordHash, input.password))) {
-      const updated = await this.users.findOneAndUpdate({ _id: id }, { $inc: { failedLogins: 1 } }, { new: true, projection: { failedLogins: 1 } }).lean();
+      const updated = await this.users.findOneAndUpdate({ _id: id }, { $inc: { failedLogins: 1 } }, { new: true }).lean(); // no projection: FerretDB's findAndModify does not support one
       const failures = updated?.failedLogins ?? 1;
       if (failures >= this.cfg.lockThreshold) {
         const until = new Date(now + this.cfg.lockSeconds * 1000);
