@@ -3,9 +3,9 @@
  * in ONE run on this machine, each its own process, each loaded by autocannon from this process:
  *
  *   hello     a raw Node `http` server answering a fixed JSON body (the baseline of the issue)
- *   direct    the registry's list endpoint GET /catalogue/items?pageSize=20, called with an internal
- *             token (what the gateway does on the caller's behalf)
- *   gateway   the same list through the gateway: GET /api/v1/catalogue/items?pageSize=20 with a
+ *   direct    the registry's list endpoint GET /regions (the caller's region subtree), called with
+ *             an internal token (what the gateway does on the caller's behalf)
+ *   gateway   the same list through the gateway: GET /api/v1/regions with a
  *             user's access token — JWT check, session check, route matrix, rate limit, internal
  *             token, undici forwarding, security headers
  *
@@ -109,18 +109,20 @@ async function main(): Promise<void> {
     if (!login.ok) throw new Error(`login ${login.status} ${await login.text()}`);
     const { accessToken } = (await login.json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${accessToken}` };
-    const seeded = await fetch(`${gatewayUrl}/api/v1/catalogue/items/seed`, { method: 'POST', headers: auth });
-    if (!seeded.ok) throw new Error(`seed ${seeded.status} ${await seeded.text()}`);
-    const listUrl = `${gatewayUrl}/api/v1/catalogue/items?pageSize=20`;
+    for (const [code, name] of [['130203000000', '路北区'], ['130203001000', '乔屯街道'], ['130203001001', '文北社区'], ['130203002000', '大里街道']]) {
+      const put = await fetch(`${gatewayUrl}/api/v1/regions/${code}`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name, centre: { lat: 39.64, lng: 118.17 } }) });
+      if (!put.ok) throw new Error(`region ${code}: ${put.status} ${await put.text()}`);
+    }
+    const listUrl = `${gatewayUrl}/api/v1/regions`;
     const check = await fetch(listUrl, { headers: auth });
-    const items = ((await check.json()) as { items?: unknown[] }).items?.length ?? 0;
+    const items = ((await check.json()) as unknown[]).length;
     if (!check.ok || items === 0) throw new Error(`the list answered ${check.status} with ${items} items`);
     // The internal token lives 60 s; the direct pass runs within that.
     const internal = { authorization: `Bearer ${mintInternalToken(SECRET, { userId: 'bench', role: 'civil_affairs_admin', regionCode: '130200000000' }, 600)}` };
 
     const targets: [string, string, Record<string, string>][] = [
       ['hello', `http://127.0.0.1:${helloPort}/`, {}],
-      ['direct', `${registry.url}/catalogue/items?pageSize=20`, internal],
+      ['direct', `${registry.url}/regions`, internal],
       ['gateway', listUrl, auth],
     ];
     const results: Record<string, { saturation: Pass; fixedRate: Pass }> = {};
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, loadAverage1m: loadavg()[0], note: 'shared machine; other helpers were running tests at the same time' },
-      settings: { seconds: SECONDS, connections: CONNECTIONS, fixedRate: RATE, request: 'GET /api/v1/catalogue/items?pageSize=20 (registry list, authenticated)' },
+      settings: { seconds: SECONDS, connections: CONNECTIONS, fixedRate: RATE, request: 'GET /api/v1/regions (registry list of the caller\'s region subtree, authenticated)' },
       results,
       gatewayOverHello: ratio(results['gateway'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
       gatewayOverDirect: ratio(results['gateway'].saturation.requestsPerSecond, results['direct'].saturation.requestsPerSecond),
