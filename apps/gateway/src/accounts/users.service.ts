@@ -228,8 +228,9 @@ export class UsersService {
   }
 
   /** Out of scope and missing look the same (404): an admin learns nothing about other regions' accounts. */
-  private async inScope(admin: Principal, id: string): Promise<User> {
+  private async inScope(admin: Principal, rawId: string): Promise<User> {
     const scope = this.scopeOf(admin);
+    const id = rawId.toLowerCase();
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) throw notFound();
     const user = await this.users.findById(id).lean();
     if (!user || !user.regionPath.includes(scope)) throw notFound();

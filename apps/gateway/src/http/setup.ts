@@ -9,7 +9,7 @@ import { Authenticator } from '../access/authenticator';
 import { isImportRoute, ProxyService } from '../proxy/proxy.service';
 import { consoleHandler } from './console-static';
 import { jsonShapeProblem } from './json-limits';
-import { setLoginRateLimit } from './limits';
+import './limits';
 import { languageOf, toPublicError } from './problems';
 
 const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -107,7 +107,7 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
     maxAge: 600,
   });
 
-  setLoginRateLimit(Number(config.get('RATE_LIMIT_LOGIN_PER_MINUTE')));
+  fastify.decorate('loginRateLimit', Number(config.get('RATE_LIMIT_LOGIN_PER_MINUTE')));
   const userMax = Number(config.get('RATE_LIMIT_USER_PER_MINUTE'));
   const ipMax = Number(config.get('RATE_LIMIT_IP_PER_MINUTE'));
   await app.register(rateLimit as never, {
