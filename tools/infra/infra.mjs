@@ -515,6 +515,26 @@ const FERRETDB_PATCHES = [
       'index expressions by their text, so every update and delete by _id scanned the whole table ' +
       '(measured: updateOne by _id 5 ms at 1,000 documents, 67 ms at 10,000; patched: 1.3 ms at 10,000).',
   },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: 'params.OnlyRecordIDs)\n\n\tvar whereClause string\n\tvar args []any\n\n\t// that logic should exist in one place\n\t// TODO https://github.com/FerretDB/FerretDB/issues/3235\n\tif params.Filter.Len() == 1 {',
+    to: 'params.OnlyRecordIDs)\n\n\tvar whereClause string\n\tvar args []any\n\n\t// that logic should exist in one place\n\t// TODO https://github.com/FerretDB/FerretDB/issues/3235\n\tif params.Filter.Len() >= 1 {',
+    why:
+      'FerretDB v1 narrowed a query by _id only when _id was the filter\'s ONLY key, so a guarded write ' +
+      '({_id, version}, {_id, outbox: {$size: 0}}) scanned the whole table. Every caller (find, update, ' +
+      'delete, findAndModify, count) still applies the whole filter to what the query returns, so ' +
+      'narrowing by _id whenever the filter names one is safe.',
+  },
+  {
+    file: 'internal/handler/msg_update.go',
+    from: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
+    to: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n',
+    why:
+      'FerretDB v1 closed each statement\'s query of an update command with a defer inside the loop, so ' +
+      'they all stayed open until the command returned: an update command of more than ~100 statements ' +
+      '(a bulkWrite of updateOne) held all 100 SQLite connections of its database and waited for a ' +
+      '101st forever, and with the write lock held, every writer on the machine waited with it.',
+  },
 ];
 
 const ferretdb = {
