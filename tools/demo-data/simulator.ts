@@ -170,19 +170,33 @@ const HOME_ITEMS = ['HOME_CLEANING', 'MEAL_DELIVERY', 'BATHING_AT_HOME', 'MEDICA
 
 async function loadWorld(): Promise<void> {
   const elders: Elder[] = [];
-  for (let page = 1; page <= 3; page++) {
+  for (let page = 1; page <= 10; page++) {
     const res = await call<unknown>('registry', ADMIN, 'GET', `/elders?regionCode=${DISTRICT_CODE}&status=ACTIVE&page=${page}&pageSize=200`);
     const batch = items<Elder>(res);
     elders.push(...batch.filter((e) => e.home && Number.isFinite(e.home.lat)));
     if (batch.length < 200) break;
   }
   world.elders = elders;
-  const caregivers = items<Caregiver>(await call<unknown>('registry', ADMIN, 'GET', `/caregivers?pageSize=200`));
-  for (const c of caregivers) world.caregivers.set(c.caregiverId, c);
+  for (let page = 1; page <= 10; page++) {
+    const batch = items<Caregiver>(await call<unknown>('registry', ADMIN, 'GET', `/caregivers?page=${page}&pageSize=200`));
+    for (const c of batch) world.caregivers.set(c.caregiverId, c);
+    if (batch.length < 200) break;
+  }
+  // Families order where a contracted provider has caregivers: elsewhere every order would only
+  // escalate (a district being rolled out has communities without a contract yet).
+  const staffed = new Set([...world.caregivers.values()].map((c) => c.providerId));
+  const served = new Set<string>();
+  for (let page = 1; page <= 20; page++) {
+    const batch = items<{ providerId: string; regionCode: string; validTo: string | null }>(await call<unknown>('registry', ADMIN, 'GET', `/contracts?page=${page}&pageSize=200`));
+    for (const c of batch) if (staffed.has(c.providerId) && (!c.validTo || c.validTo >= chinaMonth())) served.add(c.regionCode);
+    if (batch.length < 200) break;
+  }
+  const reachable = world.elders.filter((e) => served.has(e.regionCode));
+  if (reachable.length) world.elders = reachable;
   const menu = items<CatalogueItem>(await call<unknown>('registry', ADMIN, 'GET', '/catalogue/items?pageSize=200'));
   world.items = menu.filter((i) => i.active !== false && HOME_ITEMS.includes(i.code));
   if (!world.items.length) world.items = menu.filter((i) => i.active !== false && i.defaultDurationMinutes <= 180);
-  say(`district: ${world.elders.length} elders sampled, ${world.caregivers.size} caregivers, ${world.items.length} home services`);
+  say(`district: ${world.elders.length} elders in ${served.size} served communities, ${world.caregivers.size} caregivers, ${world.items.length} home services`);
 }
 
 // ── devices and telemetry (monitoring) ───────────────────────────────────────────────────────
