@@ -18,6 +18,7 @@ import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { ensureIndexes } from '../shared/indexes';
 import { DutyWorkersService } from '../duty-workers/duty-workers.service';
 import { nearestResponders } from '../matching/domain/match';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
@@ -70,7 +71,7 @@ export class EmergenciesService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.col as never);
-    await this.col.createIndexes(['state', 'regionPath', 'elderId'].map((i) => ({ key: { [i]: 1 } })));
+    await ensureIndexes(this.col as never, ['state', 'regionPath', 'elderId']);
     this.scheduler.on('emergency', (d) => this.onDeadline(d));
   }
 

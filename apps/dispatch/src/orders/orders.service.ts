@@ -19,6 +19,7 @@ import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { ensureIndexes } from '../shared/indexes';
 import { selectCandidates, type Candidate } from '../matching/domain/match';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
 import { Scheduler, type Deadline } from '../scheduler/scheduler.service';
@@ -95,7 +96,7 @@ export class OrdersService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.orders as never);
-    await this.orders.createIndexes(['elderId', 'caregiverId', 'state', 'regionPath', 'contractedProviders'].map((i) => ({ key: { [i]: 1 } })));
+    await ensureIndexes(this.orders as never, ['elderId', 'caregiverId', 'state', 'regionPath', 'contractedProviders']);
     for await (const o of this.orders.find({ state: { $in: [...OPEN_STATES] } }, { projection: { caregiverId: 1 } })) {
       if (o.caregiverId) this.bump(o.caregiverId, 1);
     }

@@ -8,6 +8,7 @@ import { AllowRoles, AppError, CurrentPrincipal, parseInput, type Principal } fr
 import type { FastifyRequest } from 'fastify';
 import type { Collection, Connection } from 'mongoose';
 import { z } from 'zod';
+import { ensureIndexes } from '../shared/indexes';
 import { DutyWorkersModule, DutyWorkersService } from '../duty-workers/duty-workers.service';
 import { EmergenciesModule } from '../emergencies/emergencies.controller';
 import { EmergenciesService } from '../emergencies/emergencies.service';
@@ -97,7 +98,7 @@ export class RoundsService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.rounds as never);
-    await this.rounds.createIndexes(['state', 'regionPath', 'assigneeId'].map((i) => ({ key: { [i]: 1 } })));
+    await ensureIndexes(this.rounds as never, ['state', 'regionPath', 'assigneeId']);
     this.scheduler.on('rounds', async () => {
       await this.generate(null);
       await this.markOverdue();

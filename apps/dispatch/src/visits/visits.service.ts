@@ -6,6 +6,7 @@ import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, typ
 import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { z } from 'zod';
+import { ensureIndexes } from '../shared/indexes';
 import { assertTransition } from '../orders/domain/order-state';
 import { snapshotOf, type OrderDoc } from '../orders/order.types';
 import { OrdersService, SYSTEM } from '../orders/orders.service';
@@ -71,7 +72,7 @@ export class VisitsService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.visits as never);
-    await this.visits.createIndexes(['caregiverId', 'providerId', 'state', 'regionPath'].map((i) => ({ key: { [i]: 1 } })));
+    await ensureIndexes(this.visits as never, ['caregiverId', 'providerId', 'state', 'regionPath']);
     this.scheduler.on('checkout', (d) => this.onMissingCheckOut(d));
   }
 
