@@ -64,8 +64,10 @@ describe('charging verified visits (real Kafka + database)', () => {
         expect.objectContaining({ period: '2026-02', creditedFen: 20_000, drawnFen: 20_000, remainingFen: 0 }),
         expect.objectContaining({ period: '2026-03', creditedFen: 20_000, drawnFen: 9_000, remainingFen: 11_000 }),
       ]);
+      // Only this app's announcements (another billing instance on the shared broker may see the same visits).
+      const announced = new Set(charges.map((c) => c.eventId as string));
       const posted = await waitFor(() => {
-        const got = sink.records.filter((r) => r.type === 'billing.charge.posted' && r.key === elder.elderId);
+        const got = sink.records.filter((r) => r.type === 'billing.charge.posted' && announced.has(r.eventId ?? ''));
         return got.length >= 4 ? got : null;
       }, 'four ChargePosted events');
       expect(posted.map((r) => JSON.parse(r.value).payload.subsidyFen).sort((a: number, b: number) => a - b)).toEqual([0, 8_000, 9_000, 12_000]);

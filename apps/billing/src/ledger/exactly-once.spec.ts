@@ -25,7 +25,7 @@ describe('exactly-once charging under redelivery, a stop mid-batch and two repli
   const suffix = uniqueSuffix().toUpperCase();
   const provider = `prov-${suffix}`;
   const ELDERS = 4;
-  const VISITS = 30; // per elder: 30 × 3,000 fen = 90,000 > the 20,000 allowance
+  const VISITS = 15; // per elder: 15 × 3,000 fen = 45,000 > the 20,000 allowance
   const apps: NestFastifyApplication[] = [];
   const boot = async () => {
     const app = await bootTestApp(testAppModule(), SERVICE);
@@ -73,7 +73,7 @@ describe('exactly-once charging under redelivery, a stop mid-batch and two repli
       const ledger = () => first.get<Connection>(getConnectionToken()).collection('ledger');
       const mine = { elderId: { $in: elders.map((e) => e.elderId) } };
       // Stop the first instance while it is in the middle of the work.
-      await waitFor(async () => (await ledger().countDocuments({ ...mine, kind: 'CHARGE' })) >= 15, 'some charges', 60_000);
+      await waitFor(async () => (await ledger().countDocuments({ ...mine, kind: 'CHARGE' })) >= 10, 'some charges', 60_000);
       await first.close();
       const midway = await ledger().countDocuments({ ...mine, kind: 'CHARGE' }).catch(() => -1);
       apps.splice(apps.indexOf(first), 1);
@@ -85,9 +85,11 @@ describe('exactly-once charging under redelivery, a stop mid-batch and two repli
       expect(midway).toBeLessThan(ELDERS * VISITS);
 
       // Let any straggling duplicate deliveries and the outbox settle, then check the books.
-      await waitFor(() => new Set(sink.records.filter((r) => r.type === 'billing.charge.posted' && elders.some((e) => e.elderId === r.key)).map((r) => r.eventId)).size >= ELDERS * VISITS, 'every ChargePosted event', 60_000);
-      await new Promise((r) => setTimeout(r, 2_000));
       const journals = await db.collection('ledger').find(mine).toArray();
+      // This app's announcements only (another billing instance on the shared broker may see the same visits).
+      const announced = new Set(journals.filter((j) => j['kind'] === 'CHARGE').map((j) => j['eventId'] as string));
+      expect(announced.size).toBe(ELDERS * VISITS);
+      await waitFor(() => new Set(sink.records.filter((r) => announced.has(r.eventId ?? '')).map((r) => r.eventId)).size === ELDERS * VISITS, 'every ChargePosted event', 60_000);
       expect(journals.filter((j) => j['kind'] === 'CHARGE')).toHaveLength(ELDERS * VISITS);
       expect(journals.filter((j) => j['kind'] === 'CREDIT')).toHaveLength(ELDERS);
       for (const e of elders) {
@@ -111,7 +113,7 @@ describe('exactly-once charging under redelivery, a stop mid-batch and two repli
       expect(spentHere).toBe(ELDERS * 20_000);
       expect(budget['pending'].filter((p: { key: string }) => visits.some((v) => p.key.startsWith(drawKey(v.visitId))))).toEqual([]);
       // Exactly one ChargePosted per visit (an outbox entry is published once per stored journal).
-      const posted = sink.records.filter((r) => r.type === 'billing.charge.posted' && elders.some((e) => e.elderId === r.key));
+      const posted = sink.records.filter((r) => r.type === 'billing.charge.posted' && announced.has(r.eventId ?? ''));
       const perCharge = new Map<string, Set<string>>();
       for (const r of posted) {
         const id = JSON.parse(r.value).payload.chargeId as string;

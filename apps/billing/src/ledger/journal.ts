@@ -33,6 +33,8 @@ export interface Journal {
   accountIds: string[];
   lines: JournalLine[];
   postedAt: Date;
+  /** The id of the event that announced this journal (ChargePosted / ChargeReversed), for audit and tracing. */
+  eventId?: string;
   // Charges and reversals:
   visitId?: string;
   orderId?: string;

@@ -175,7 +175,7 @@ export class PostingsService implements OnModuleInit {
     const journal: Journal = {
       _id: chargeId, kind: 'CHARGE', sourceEventId, elderId: elder._id, regionCode: elder.regionCode, regionPath: elder.regionPath,
       accountIds: [...new Set(draws.filter((d) => d.balanceId).map((d) => d.accountId))],
-      lines, postedAt: new Date(), visitId: visit.visitId, orderId: visit.orderId, providerId: visit.providerId, caregiverId: visit.caregiverId,
+      lines, postedAt: new Date(), eventId: posted[0].envelope.eventId, visitId: visit.visitId, orderId: visit.orderId, providerId: visit.providerId, caregiverId: visit.caregiverId,
       itemCode: visit.itemCode, category: visit.category, serviceDate: visit.serviceDate, serviceMonth: monthOf(visit.serviceDate),
       startedAt: visit.startedAt, endedAt: visit.endedAt, settlementMonth, quantity: visit.quantity, unitPriceFen: price.priceFen,
       grossFen: gross, subsidyFen: subsidy, copayFen: copay, heldFen: held, parts, ...outboxFields(posted),
@@ -236,7 +236,7 @@ export class PostingsService implements OnModuleInit {
       },
     });
     const reversal: Journal = {
-      ...charge, _id: reversalId, kind: 'REVERSAL', reverses: charge._id, reason, lines: reversingLines(charge.lines), postedAt: new Date(),
+      ...charge, _id: reversalId, kind: 'REVERSAL', reverses: charge._id, reason, lines: reversingLines(charge.lines), postedAt: new Date(), eventId: event.envelope.eventId,
       settlementMonth, ...outboxFields([event]),
     };
     let stored = reversal;
