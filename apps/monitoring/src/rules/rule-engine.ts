@@ -252,9 +252,16 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
 
   private async stateOf(device: DeviceInfo): Promise<LiveDevice> {
     const cached = this.devices.get(device.deviceId);
+    const fresh = Date.now() - this.loadedAt < 60_000;
     // A device first seen here long after boot probably moved from another replica (rebalance):
-    // its stored state is fresher than what this replica loaded at boot.
-    if (cached && (cached.touched || Date.now() - this.loadedAt < 60_000)) return cached;
+    // its stored state is fresher than what this replica loaded at boot. Shortly after boot, what
+    // was loaded is current, and a device with no state then has none (no read per new device).
+    if (cached && (cached.touched || fresh)) return cached;
+    if (!cached && fresh) {
+      const state: LiveDevice = { ...emptyState(device.boundSince ?? Date.now()), dirty: true, touched: false };
+      this.devices.set(device.deviceId, state);
+      return state;
+    }
     const stored = await this.deviceStates.findById(device.deviceId).lean();
     const state: LiveDevice = stored ? fromDoc(stored) : { ...emptyState(device.boundSince ?? Date.now()), dirty: true, touched: false };
     if (cached && cached.lastSeenAt > state.lastSeenAt) state.lastSeenAt = cached.lastSeenAt;
