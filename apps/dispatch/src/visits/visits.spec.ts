@@ -143,5 +143,5 @@ describe('visit verification (real Kafka + database)', () => {
     const noEnd = await call(operator, 'POST', `/visits/${v1.visitId}/reject`, { reason: '未提供服务证明' });
     expect(noEnd.json().state).toBe('REJECTED');
     expect((await call(operator, 'GET', `/orders/${a.order.orderId}`)).json().state).toBe('CANCELLED');
-  });
+  }, 240_000);
 });
