@@ -20,6 +20,9 @@ export function baseConfigSchema(service: string, defaultPort: number) {
     KAFKA_BROKERS: local(z.string().min(1), '127.0.0.1:9092'),
     MONGO_URL: local(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'), 'mongodb://127.0.0.1:27017/'),
     MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]+$/).default(`yiyang_${service}`),
+    // A second copy of the platform on the same broker (the browser tests beside a running demo)
+    // must not join the first one's consumer groups, or the two would split the partitions.
+    KAFKA_GROUP_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
     // Shared by the gateway (signs) and the services (verify). The local default exists so a fresh
     // clone runs; production must set its own.
     INTERNAL_TOKEN_SECRET: local(z.string().min(32, 'must be at least 32 characters'), 'yiyang-local-development-internal-token-secret'),

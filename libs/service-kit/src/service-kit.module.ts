@@ -87,7 +87,9 @@ export class ServiceKitModule {
             brokers: parseBrokers(config.get('KAFKA_BROKERS')),
             extraTopics: options.extraTopics,
             outbox: options.outbox,
-            groupPrefix: options.groupPrefix,
+            groupPrefix:
+              options.groupPrefix ??
+              (config.get('KAFKA_GROUP_NAMESPACE') ? `${config.get('KAFKA_GROUP_NAMESPACE')}.yiyang.${options.service}` : undefined),
             retry: options.retry,
           }),
         }),
