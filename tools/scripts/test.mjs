@@ -1,8 +1,42 @@
 // `npm test`: fresh clone → install → Kafka + database up → lint, type-check, unit and integration
-// tests of every project → one closing line with the counts. Infra this run started is stopped again.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+// tests of every project → the console's browser tests against a whole running platform → one
+// closing line with the counts. Infra this run started is stopped again.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureInstalled, infra, infraRunning, run, say, serviceEnv } from './common.mjs';
+import { buildConsole, createStack, loadDemo } from './stack.mjs';
+
+/**
+ * The browser tests need the platform running: a copy of it on its own ports (3100+), databases
+ * (e2e_*) and consumer groups, so it never touches a demo started with `npm start` on this machine.
+ * Chromium comes from Debian (tools/browser). Returns [passed, failed].
+ */
+async function browserTests() {
+  const artifacts = path.join(ROOT, 'tmp', 'e2e-artifacts');
+  rmSync(artifacts, { recursive: true, force: true });
+  if ((await run(process.execPath, ['tools/browser/ensure-chromium.mjs'])) !== 0) return [0, 1];
+  const stack = createStack({ basePort: Number(process.env.YIYANG_E2E_PORT ?? 3100), dbPrefix: 'e2e', groupNamespace: 'e2e', logTag: '-e2e' });
+  stack.onCrash((name, exit) => say(`browser tests: ${name} exited (${exit}); see .infra/logs/services/${name}-e2e.log`));
+  try {
+    await Promise.all([stack.startServices(), buildConsole()]);
+    await loadDemo(stack, { elders: process.env.E2E_ELDERS ?? '300' });
+    stack.startSimulator({ SIM_TICK_MS: '1000' });
+    const code = await run(process.execPath, ['-r', '@swc-node/register', 'apps/console/e2e/run.ts'], {
+      env: stack.env({ CONSOLE_URL: stack.url('gateway'), E2E_ARTIFACTS: artifacts }),
+    });
+    const runs = existsSync(artifacts) ? readdirSync(artifacts) : [];
+    const file = runs.length ? path.join(artifacts, runs.sort().at(-1), 'results.json') : undefined;
+    if (!file || !existsSync(file)) return [0, 1];
+    const { results } = JSON.parse(readFileSync(file, 'utf8'));
+    const failed = results.filter((r) => !r.ok).length;
+    return [results.length - failed, code === 0 ? failed : Math.max(failed, 1)];
+  } catch (error) {
+    say(`browser tests could not run: ${error instanceof Error ? error.message : String(error)}`);
+    return [0, 1];
+  } finally {
+    await stack.stop();
+  }
+}
 
 const started = Date.now();
 let exitCode = 1;
@@ -34,6 +68,13 @@ try {
     passed += r.passed;
     failed += r.failed;
     skipped += r.skipped;
+  }
+  if (process.env.YIYANG_BROWSER_TESTS !== '0') {
+    say('browser tests: the console in Chromium against the whole platform…');
+    const [browserPassed, browserFailed] = await browserTests();
+    passed += browserPassed;
+    failed += browserFailed;
+    if (browserFailed > 0) exitCode = exitCode || 1;
   }
   if (exitCode === 0 && passed === 0) {
     say('no test ran — treating that as a failure');
