@@ -137,7 +137,7 @@ export class AccountsService implements OnModuleInit {
     await this.entitlements.requireElder(principal, elderId);
     const ents = await this.entitlements.entitlements.find({ elderId }, { projection: { outbox: 0 } }).toArray();
     const accountIds = ents.map((e) => e.accountId);
-    const journals = accountIds.length ? await this.ledger.find({ accountIds: { $in: accountIds } }, { projection: { outbox: 0 } }).toArray() : [];
+    const journals = accountIds.length ? await this.ledger.find({ accountIds: { $in: accountIds } }, { projection: { events: 0 } }).toArray() : [];
     const policies = await this.policies.all();
     const thisMonth = monthOf(todayInChina());
     return ents.map((ent) => {

@@ -60,8 +60,12 @@ export interface Journal {
   policyCode?: string;
   period?: string;
   amountFen?: number;
-  outbox?: OutboxEntry[];
-  outboxPending?: boolean;
+  /**
+   * The events announcing this journal, stored with it in the same write. They are copied into the
+   * elder's outbox document right after (and again on any retry), so the relay polls one small
+   * document per elder instead of scanning the ledger.
+   */
+  events?: OutboxEntry[];
 }
 
 export const chargeIdOf = (visitId: string) => `chg:${visitId}`;

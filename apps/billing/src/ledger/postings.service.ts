@@ -3,7 +3,7 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
 import { ChargeHeld, ChargePosted, ChargeReversed, VisitApproved, VisitVerified, type PayloadOf, type VisitRecord } from '@yiyang/contracts';
 import { regionWithin } from '@yiyang/geo';
-import { Events, HandleEvent, OutboxRelay, isDuplicateKeyError, outboxFields, type EventContext, type PendingEvent } from '@yiyang/messaging';
+import { Events, HandleEvent, OutboxRelay, isDuplicateKeyError, outboxFields, type EventContext, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
 import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import { z } from 'zod';
 import { BudgetsService } from '../budgets/budgets.service';
@@ -25,11 +25,12 @@ const ReversalInput = z.object({ reason: z.string().trim().min(2).max(500) }).st
  * journal's `_id` is `chg:<visitId>` (so VisitVerified and a later VisitApproved, redeliveries,
  * restarts and two replicas all meet the same unique key), every balance and budget reservation is
  * recorded under the same key (so a retry after a crash re-uses it), and the ChargePosted event is
- * written in the journal document itself (outbox).
+ * written with the journal and copied into the elder's small outbox document right after (repaired on retry).
  */
 @Injectable()
 export class PostingsService implements OnModuleInit {
   private readonly statements: Collection<{ _id: string; status: string }>;
+  private readonly outbox: Collection<{ _id: string; outbox: OutboxEntry[]; outboxPending: boolean; announced: string[] }>;
 
   constructor(
     @InjectConnection() connection: Connection,
@@ -42,6 +43,7 @@ export class PostingsService implements OnModuleInit {
     private readonly relay: OutboxRelay,
   ) {
     this.statements = connection.collection('statements') as never;
+    this.outbox = connection.collection('ledger_outbox') as never;
   }
 
   get ledger() {
@@ -49,7 +51,26 @@ export class PostingsService implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.ledger as never);
+    await this.relay.register(this.outbox as never);
+  }
+
+  /**
+   * Copies a journal's events into its elder's outbox document, once (the journal id is remembered
+   * there). Called after every insert and on every retry that finds the journal already stored, so a
+   * crash between the two writes is repaired by redelivery and nothing is announced twice.
+   */
+  private async announce(journal: Journal): Promise<void> {
+    if (!journal.events?.length) return;
+    try {
+      await this.outbox.updateOne(
+        { _id: `lob:${journal.elderId}`, announced: { $ne: journal._id } } as never,
+        { $push: { outbox: { $each: journal.events }, announced: journal._id }, $set: { outboxPending: true } } as never,
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error; // already announced: the upsert met the existing document
+    }
+    this.relay.nudge();
   }
 
   @HandleEvent(VisitVerified, { group: 'visits' })
@@ -69,6 +90,7 @@ export class PostingsService implements OnModuleInit {
     const already = await this.ledger.findOne({ _id: chargeId });
     if (already) {
       await this.settleBudgets(already.parts ?? [], key);
+      await this.announce(already);
       return already;
     }
     const elder = await this.view.elder(visit.elderId);
@@ -178,19 +200,20 @@ export class PostingsService implements OnModuleInit {
       lines, postedAt: new Date(), eventId: posted[0].envelope.eventId, visitId: visit.visitId, orderId: visit.orderId, providerId: visit.providerId, caregiverId: visit.caregiverId,
       itemCode: visit.itemCode, category: visit.category, serviceDate: visit.serviceDate, serviceMonth: monthOf(visit.serviceDate),
       startedAt: visit.startedAt, endedAt: visit.endedAt, settlementMonth, quantity: visit.quantity, unitPriceFen: price.priceFen,
-      grossFen: gross, subsidyFen: subsidy, copayFen: copay, heldFen: held, parts, ...outboxFields(posted),
+      grossFen: gross, subsidyFen: subsidy, copayFen: copay, heldFen: held, parts, events: outboxFields(posted).outbox,
     };
     try {
       await this.ledger.insertOne(journal);
-      this.relay.nudge();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Another replica or attempt posted it first; its journal is the one that counts.
       const winner = (await this.ledger.findOne({ _id: chargeId }))!;
       await this.settleBudgets(winner.parts ?? [], key);
+      await this.announce(winner);
       return winner;
     }
     await this.settleBudgets(parts, key);
+    await this.announce(journal);
     return journal;
   }
 
@@ -237,16 +260,16 @@ export class PostingsService implements OnModuleInit {
     });
     const reversal: Journal = {
       ...charge, _id: reversalId, kind: 'REVERSAL', reverses: charge._id, reason, lines: reversingLines(charge.lines), postedAt: new Date(), eventId: event.envelope.eventId,
-      settlementMonth, ...outboxFields([event]),
+      settlementMonth, events: outboxFields([event]).outbox,
     };
     let stored = reversal;
     try {
       await this.ledger.insertOne(reversal);
-      this.relay.nudge();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       stored = (await this.ledger.findOne({ _id: reversalId }))!;
     }
+    await this.announce(stored);
     const byBalance = new Map<string, number>();
     for (const p of charge.parts ?? []) if (p.balanceId) byBalance.set(p.balanceId, (byBalance.get(p.balanceId) ?? 0) + p.amountFen);
     for (const [balanceId, amount] of byBalance) await this.accounts.giveBack(balanceId, key, amount);
@@ -258,12 +281,12 @@ export class PostingsService implements OnModuleInit {
   }
 
   async charge(principal: Principal, visitId: string): Promise<{ charge: Journal; reversal: Journal | null }> {
-    const charge = await this.ledger.findOne({ _id: chargeIdOf(visitId) }, { projection: { outbox: 0, outboxPending: 0 } });
+    const charge = await this.ledger.findOne({ _id: chargeIdOf(visitId) }, { projection: { events: 0 } });
     const visible =
       charge &&
       (canSeeElder(principal, { _id: charge.elderId, regionPath: charge.regionPath }) || (principal.role === 'provider_operator' && principal.providerId === charge.providerId));
     if (!visible) throw new AppError('BILLING.CHARGE_NOT_FOUND', 404, 'Charge not found', { messageZh: '未找到该笔费用' });
-    const reversal = await this.ledger.findOne({ _id: reversalIdOf(visitId) }, { projection: { outbox: 0, outboxPending: 0 } });
+    const reversal = await this.ledger.findOne({ _id: reversalIdOf(visitId) }, { projection: { events: 0 } });
     return { charge, reversal };
   }
 }
