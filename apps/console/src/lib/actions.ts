@@ -11,12 +11,18 @@ export function useAction() {
   const { t, lang } = useI18n();
   return async function act(opts: { confirm?: { title: string; content?: string; danger?: boolean }; run: () => Promise<unknown>; done?: string }): Promise<boolean> {
     if (opts.confirm) {
-      const ok = await modal.confirm({
-        title: opts.confirm.title,
-        content: opts.confirm.content,
-        okText: t('确定', 'Confirm'),
-        cancelText: t('取消', 'Cancel'),
-        okButtonProps: { danger: opts.confirm.danger },
+      const confirm = opts.confirm;
+      // Explicit callbacks rather than the hook's thenable, whose resolution differs across antd versions.
+      const ok = await new Promise<boolean>((resolve) => {
+        modal.confirm({
+          title: confirm.title,
+          content: confirm.content,
+          okText: t('确定', 'Confirm'),
+          cancelText: t('取消', 'Cancel'),
+          okButtonProps: { danger: confirm.danger },
+          onOk: () => resolve(true),
+          onCancel: () => resolve(false),
+        });
       });
       if (!ok) return false;
     }
