@@ -124,7 +124,9 @@ export function readKpis(raw: unknown): Kpis {
     subsidySpentFen: num(d, 'subsidy.spentFen', 'subsidy.spent', 'budget.spentFen', 'subsidySpentFen'),
     // A region with no budget of its own (budgets: 0) has no figure here; the caller looks higher up.
     budgetFen: num(d, 'subsidy.budget.budgets') === 0 ? null : num(d, 'subsidy.budget.allocatedFen', 'subsidy.budgetFen', 'subsidy.allocatedFen', 'budget.allocatedFen', 'budget.budgetFen', 'budgetFen'),
-    alertsByKind: counts(d, 'kind', 'alerts.byKind', 'alertsByKind').map(({ key, count }) => ({ kind: key, count })),
+    alertsByKind: counts(d, 'kind', 'alerts.byKind', 'alertsByKind')
+      .filter(({ count }) => count > 0)
+      .map(({ key, count }) => ({ kind: key, count })),
     ordersByState: counts(d, 'state', 'orders.byState', 'ordersByState').map(({ key, count }) => ({ state: key, count })),
     providerRanking: ranking.filter(isObj).map((p) => ({
       providerId: String(p['providerId'] ?? p['id'] ?? ''),

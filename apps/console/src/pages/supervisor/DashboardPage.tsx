@@ -178,7 +178,7 @@ export function DashboardPage() {
                             <Tag>{label(ALERT_STATES, a.state ?? a.status, lang)}</Tag>
                           </Space>
                         }
-                        description={`${a.elderName ?? a.reason ?? a.elderId ?? a.facilityId ?? ''} · ${ago(a.raisedAt, lang)}`}
+                        description={[a.elderName, lang === 'en' ? a.reason : undefined, ago(a.raisedAt, lang)].filter(Boolean).join(' · ')}
                       />
                     </List.Item>
                   )}
