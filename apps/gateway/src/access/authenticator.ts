@@ -4,7 +4,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { mintInternalToken, INTERNAL_TOKEN_TTL_SECONDS, type Principal } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { Session } from '../accounts/user.schema';
-import { verifyAccessToken, type SignedIn } from './access-token';
+import { verifyAccessToken, type SignedIn, type VerifyFailure } from './access-token';
 
 /** How long a session's "not revoked" answer is trusted before the database is asked again. */
 export const SESSION_CHECK_MS = 5_000;
@@ -23,6 +23,7 @@ export class Authenticator {
   private readonly internalSecret: string;
   private readonly sessions = new Map<string, { revoked: boolean; checkedAt: number }>();
   private readonly internalTokens = new Map<string, { token: string; freshUntil: number }>();
+  private readonly verifiedTokens = new Map<string, SignedIn>();
 
   constructor(
     config: ConfigService,
@@ -35,7 +36,18 @@ export class Authenticator {
   async authenticate(authorization: string | undefined): Promise<AuthResult | undefined> {
     if (!authorization) return undefined;
     if (!authorization.startsWith('Bearer ') || authorization.length > 4_096) return { ok: false, code: 'AUTH.INVALID_TOKEN' };
-    const verified = verifyAccessToken(this.secret, authorization.slice(7));
+    const token = authorization.slice(7);
+    // A token seen before is not re-verified (HMAC + claim parsing) until it expires: the same string
+    // always carries the same claims. Only valid tokens are remembered.
+    let verified: SignedIn | VerifyFailure | undefined = this.verifiedTokens.get(token);
+    if (verified && verified.expiresAt <= Date.now()) verified = 'AUTH.TOKEN_EXPIRED';
+    if (!verified) {
+      verified = verifyAccessToken(this.secret, token);
+      if (typeof verified !== 'string') {
+        if (this.verifiedTokens.size > 50_000) this.verifiedTokens.clear();
+        this.verifiedTokens.set(token, verified);
+      }
+    }
     if (typeof verified === 'string') return { ok: false, code: verified };
     if (await this.isRevoked(verified.sessionId)) return { ok: false, code: 'AUTH.SESSION_REVOKED' };
     return { ok: true, signedIn: verified };

@@ -21,6 +21,7 @@ export const isImportRoute = (method: string, url: string) => method === IMPORT_
 const FORWARDED_REQUEST_HEADERS = ['accept', 'accept-language', 'content-type', 'content-length', 'idempotency-key', 'if-match', 'if-none-match', 'user-agent'] as const;
 const RETURNED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'etag', 'last-modified', 'retry-after', 'content-length', 'x-total-count'] as const;
 const MAX_ERROR_BODY = 64 * 1024;
+const SMALL_BODY = 256 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -151,6 +152,16 @@ export class ProxyService {
     }
     const location = res.headers['location'];
     if (typeof location === 'string') void reply.header('location', location.startsWith('/') ? (publicPathOf(route.service, location) ?? location) : location);
+    // Small JSON answers (every list and record) are passed as one buffer — cheaper than piping a
+    // stream; files and large answers (exports, roster templates) stream through.
+    const length = Number(res.headers['content-length'] ?? -1);
+    const contentType = String(res.headers['content-type'] ?? '');
+    if (contentType.startsWith('application/json') && length >= 0 && length < SMALL_BODY) {
+      return void res.body.arrayBuffer().then(
+        (body) => void reply.send(Buffer.from(body)),
+        (error: unknown) => void reply.send(error),
+      );
+    }
     return void reply.send(res.body);
   }
 

@@ -157,8 +157,11 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   rule('monitoring', W, 'vendors/**', [ADMIN]),
 ];
 
+const PARTS = new Map<string, string[]>();
+
 function matches(pattern: string, segments: readonly string[]): boolean {
-  const parts = pattern.split('/');
+  let parts = PARTS.get(pattern);
+  if (!parts) PARTS.set(pattern, (parts = pattern.split('/')));
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
     if (part === '**') return true;
