@@ -10,19 +10,23 @@
  *   - caregivers accept their offers (most within seconds, a few decline), check in at the door and
  *     check out (dispatch visits) — a few check in far from home or leave much too early, so
  *     verification flags them for the operator desk;
- *   - the elders' watches, fall detectors and SOS buttons stream telemetry through monitoring's
- *     vendor ingestion endpoint (POST /telemetry with the vendor API key): heartbeats and vital
- *     signs, now and then a fall or an SOS;
+ *   - the devices the monitoring demo set-up equipped (its file .infra/demo/monitoring-devices.json
+ *     holds the vendor key and the devices; without it the simulator registers a few of its own)
+ *     stream telemetry through the vendor ingestion endpoint (POST /telemetry with the API key):
+ *     a sweep every minute (heartbeats, vital signs, door activity), now and then a fall, an SOS,
+ *     a heart rate out of range or smoke in an institution;
  *   - responders acknowledge and resolve older alerts, so the queue holds what is new;
  *   - the month's settlement draft is produced every few minutes (billing).
  *
  * Env: REGISTRY_URL DISPATCH_URL BILLING_URL MONITORING_URL (3001–3004)  INTERNAL_TOKEN_SECRET
- *      SIM_TICK_MS (3000)  SIM_ORDERS_PER_MIN (6)  SIM_ALERTS_PER_MIN (2)  SIM_DEVICES (60)
+ *      SIM_TICK_MS (3000)  SIM_ORDERS_PER_MIN (6)  SIM_ALERTS_PER_MIN (2)  SIM_DEVICES (60, own devices only)  DEMO_SIM_FILE
  *      SIM_DURATION_S (0 = forever)
  *      SIM_SEED (deterministic choices)
  * Stops on SIGINT/SIGTERM. Never deletes anything; safe to run twice (ids are deterministic where
  * the APIs take them, e.g. device externalIds and order Idempotency-Keys).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { mintInternalToken } from '@yiyang/service-kit';
 import { CITY_CODE, DISTRICT_CODE } from './district';
 
@@ -145,8 +149,8 @@ interface Order {
 }
 interface SimDevice {
   externalId: string;
-  kind: 'SOS_WATCH' | 'FALL_DETECTOR' | 'SMART_WATCH';
-  elder: Elder;
+  kind: string;
+  home: { lat: number; lng: number };
   seq: number;
   battery: number;
 }
@@ -200,7 +204,24 @@ async function loadWorld(): Promise<void> {
 }
 
 // ── devices and telemetry (monitoring) ───────────────────────────────────────────────────────
+/** Written by tools/demo-data/monitoring.ts: the demo vendor's API key and every device it equipped. */
+const SIM_FILE = path.resolve(env('DEMO_SIM_FILE', '.infra/demo/monitoring-devices.json'));
+
 async function setUpDevices(): Promise<void> {
+  if (existsSync(SIM_FILE)) {
+    const file = JSON.parse(readFileSync(SIM_FILE, 'utf8')) as { apiKey: string; devices: { externalId: string; kind: string; home: { lat: number; lng: number } }[] };
+    if (file.apiKey && file.devices?.length) {
+      world.vendorKey = file.apiKey;
+      world.devices = file.devices.map((d) => ({ ...d, seq: Math.floor(Date.now() / 1000), battery: 55 + Math.floor(rand() * 45) }));
+      say(`devices: ${world.devices.length} from ${path.relative(process.cwd(), SIM_FILE)} (the demo vendor's equipment)`);
+      return;
+    }
+  }
+  await registerOwnDevices();
+}
+
+/** Without the monitoring demo set-up: a vendor of our own and a watch, button or fall detector for some elders. */
+async function registerOwnDevices(): Promise<void> {
   try {
     const created = await call<{ apiKey: string }>('monitoring', ADMIN, 'POST', '/vendors', { vendorId: VENDOR_ID, name: '颐养演示设备平台 (simulator)' });
     world.vendorKey = created.apiKey;
@@ -211,7 +232,7 @@ async function setUpDevices(): Promise<void> {
   }
   // Every tenth elder of the sample wears a device: deterministic by elder id, so reruns reuse them.
   const wearers = [...world.elders].sort((a, b) => a.id.localeCompare(b.id)).slice(0, DEVICES);
-  const kinds: SimDevice['kind'][] = ['SOS_WATCH', 'FALL_DETECTOR', 'SMART_WATCH'];
+  const kinds = ['SOS_WATCH', 'FALL_DETECTOR', 'SMART_WATCH'];
   let registered = 0;
   for (const [i, elder] of wearers.entries()) {
     const kind = kinds[i % kinds.length];
@@ -230,40 +251,64 @@ async function setUpDevices(): Promise<void> {
     } catch (e) {
       if (!(e instanceof HttpError) || e.status !== 409) warn('register device', e);
     }
-    world.devices.push({ externalId, kind, elder, seq: Math.floor(Date.now() / 1000), battery: 60 + Math.floor(rand() * 40) });
+    world.devices.push({ externalId, kind, home: elder.home, seq: Math.floor(Date.now() / 1000), battery: 60 + Math.floor(rand() * 40) });
   }
   say(`devices: ${world.devices.length} worn (${registered} newly registered) under vendor ${VENDOR_ID}`);
 }
 
 async function sendTelemetry(readings: Record<string, unknown>[]): Promise<void> {
-  if (!world.vendorKey || !readings.length) return;
-  const res = await call<{ accepted?: number; rejected?: { code: string }[] }>('monitoring', null, 'POST', '/telemetry', { readings }, { 'x-api-key': world.vendorKey });
-  bump('telemetry readings', res.accepted ?? readings.length);
-  if (res.rejected?.length) warn('telemetry rejected', new Error(JSON.stringify(res.rejected.slice(0, 2))));
+  if (!world.vendorKey) return;
+  for (let i = 0; i < readings.length; i += 1_000) {
+    const batch = readings.slice(i, i + 1_000);
+    const res = await call<{ accepted?: number; rejected?: { code: string }[] }>('monitoring', null, 'POST', '/telemetry', { readings: batch }, { 'x-api-key': world.vendorKey });
+    bump('telemetry readings', res.accepted ?? batch.length);
+    if (res.rejected?.length) warn('telemetry rejected', new Error(JSON.stringify(res.rejected.slice(0, 2))));
+  }
 }
 
+/** One sweep of ordinary life: every device says it is alive in the way its kind does. */
 function heartbeatReadings(now: number): Record<string, unknown>[] {
   return world.devices.map((d) => {
     d.seq++;
-    if (chance(0.02)) d.battery = Math.max(5, d.battery - 1);
+    if (chance(0.01)) d.battery = Math.max(20, d.battery - 1);
     const base = { externalId: d.externalId, at: now, seq: d.seq, battery: d.battery };
-    if (d.kind === 'SMART_WATCH' && chance(0.5)) {
-      return { ...base, kind: 'VITALS', vitals: { hr: 62 + Math.floor(rand() * 30), spo2: 94 + Math.floor(rand() * 5) } };
+    switch (d.kind) {
+      case 'SMART_WATCH':
+        return { ...base, kind: 'VITALS', vitals: { hr: 62 + Math.floor(rand() * 30), spo2: 94 + Math.floor(rand() * 5) } };
+      case 'BP_METER':
+        return { ...base, kind: 'VITALS', vitals: { sys: 118 + Math.floor(rand() * 30), dia: 70 + Math.floor(rand() * 15), hr: 60 + Math.floor(rand() * 25) } };
+      case 'GLUCOSE_METER':
+        return { ...base, kind: 'VITALS', vitals: { glu: Math.round((5 + rand() * 3) * 10) / 10 } };
+      case 'DOOR_SENSOR':
+      case 'MOTION_SENSOR':
+      case 'BED_SENSOR':
+        // Someone is moving about at home (the inactivity rule watches these).
+        return { ...base, kind: 'ACTIVITY' };
+      default:
+        return { ...base, kind: 'HEARTBEAT' };
     }
-    return { ...base, kind: 'HEARTBEAT' };
   });
 }
 
-/** Now and then someone falls or presses the SOS button; rarely a heart rate far out of range. */
+const CAN_SOS = ['SOS_BUTTON', 'SOS_WATCH', 'SMART_WATCH'];
+const CAN_FALL = ['FALL_DETECTOR', 'SMART_WATCH', 'SOS_WATCH'];
+
+/** Now and then someone falls or presses the SOS button; rarely a heart rate out of range (three in a row) or smoke in an institution. */
 function incidentReadings(now: number, perTick: number): Record<string, unknown>[] {
-  if (!chance(perTick)) return [];
-  const d = pick(world.devices);
-  d.seq++;
-  const loc = { lat: d.elder.home.lat, lng: d.elder.home.lng };
-  const kind = d.kind === 'FALL_DETECTOR' ? 'FALL' : d.kind === 'SOS_WATCH' ? 'SOS' : chance(0.5) ? 'SOS' : 'VITALS';
+  if (!chance(perTick) || !world.devices.length) return [];
+  const roll = rand();
+  const kind = roll < 0.45 ? 'SOS' : roll < 0.8 ? 'FALL' : roll < 0.95 ? 'VITALS' : 'SMOKE';
+  const able = world.devices.filter((d) =>
+    kind === 'SOS' ? CAN_SOS.includes(d.kind) : kind === 'FALL' ? CAN_FALL.includes(d.kind) : kind === 'VITALS' ? d.kind === 'SMART_WATCH' : d.kind === 'SMOKE_DETECTOR',
+  );
+  if (!able.length) return [];
+  const d = pick(able);
+  const loc = { lat: d.home.lat, lng: d.home.lng };
   bump(`incident ${kind}`);
-  if (kind === 'VITALS') return [{ externalId: d.externalId, kind, at: now, seq: d.seq, battery: d.battery, vitals: { hr: 148, spo2: 86 }, loc }];
-  return [{ externalId: d.externalId, kind, at: now, seq: d.seq, battery: d.battery, loc }];
+  const next = (extra: Record<string, unknown>, offsetMs = 0) => ({ externalId: d.externalId, at: now - offsetMs, seq: ++d.seq, battery: d.battery, ...extra });
+  if (kind === 'VITALS') return [2, 1, 0].map((k) => next({ kind, vitals: { hr: 138 + k, spo2: 88 } }, k * 20_000));
+  if (kind === 'SMOKE') return [next({ kind, level: 12 })];
+  return [next({ kind, loc })];
 }
 
 interface AlertRow {
@@ -384,7 +429,7 @@ async function moveOrders(now: number): Promise<void> {
 const chinaMonth = (d = new Date()) => new Date(d.getTime() + 8 * 3_600_000).toISOString().slice(0, 7);
 
 async function draftSettlement(): Promise<void> {
-  await call('billing', ADMIN, 'POST', '/settlements/run', { month: chinaMonth() });
+  await call('billing', ADMIN, 'POST', '/settlements', { month: chinaMonth() });
   bump('settlement drafts');
 }
 
@@ -433,7 +478,7 @@ async function main(): Promise<void> {
     const t0 = now;
     if (chance(ORDERS_PER_MIN / ticksPerMin)) await placeOrder().catch((e) => warn('place order', e));
     await moveOrders(now).catch((e) => warn('orders', e));
-    await every('heartbeats', 20_000, last, now, () => sendTelemetry(heartbeatReadings(now)));
+    await every('heartbeats', 60_000, last, now, () => sendTelemetry(heartbeatReadings(now)));
     await sendTelemetry(incidentReadings(now, ALERTS_PER_MIN / ticksPerMin)).catch((e) => warn('telemetry', e));
     await every('alerts', 15_000, last, now, () => respondToAlerts(now));
     await every('settlement', 300_000, last, now, draftSettlement);

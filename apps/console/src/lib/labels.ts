@@ -82,7 +82,7 @@ export const VISIT_STATES: L = {
 };
 
 export const SETTLEMENT_STATES: L = {
-  DRAFT: { zh: '草稿', en: 'Draft' },
+  DRAFT: { zh: '待审批（草稿）', en: 'Draft, awaiting approval' },
   ISSUED: { zh: '待审批', en: 'Awaiting approval' },
   APPROVED: { zh: '已审批', en: 'Approved' },
   PAID: { zh: '已支付', en: 'Paid' },
