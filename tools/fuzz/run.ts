@@ -90,8 +90,32 @@ async function main(): Promise<void> {
 
     const reports: OpReport[] = [];
     const queue = [...operations];
+    const writeReport = (final: boolean) => {
+      const failures = reports.reduce((n, r) => n + r.failures, 0);
+      const requests = reports.reduce((n, r) => n + r.requests, 0);
+      const summary = {
+        at: new Date().toISOString(),
+        complete: final,
+        seed: SEED,
+        runsPerOperation: RUNS,
+        operations: `${reports.length} of ${operations.length}`,
+        requests,
+        failures,
+        fiveHundreds: reports.reduce((n, r) => n + Object.entries(r.statuses).filter(([st]) => Number(st) >= 500 || st === '0').reduce((m, [, c]) => m + c, 0), 0),
+        seconds: Math.round((Date.now() - started) / 1000),
+        servicesFuzzed: Object.keys(stack.services),
+        servicesMissing: Object.keys(stack.missing),
+        reports: [...reports].sort((a, b) => a.operation.localeCompare(b.operation)),
+      };
+      mkdirSync(path.dirname(OUT), { recursive: true });
+      writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
+      return summary;
+    };
     const worker = async () => {
-      for (let op = queue.shift(); op; op = queue.shift()) reports.push(await fuzzOperation(op));
+      for (let op = queue.shift(); op; op = queue.shift()) {
+        reports.push(await fuzzOperation(op));
+        writeReport(false); // a partial report survives an interrupted run
+      }
     };
 
     const fuzzOperation = async (op: Operation): Promise<OpReport> => {
@@ -158,24 +182,8 @@ async function main(): Promise<void> {
     };
 
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    reports.sort((a, b) => a.operation.localeCompare(b.operation));
-    const failures = reports.reduce((n, r) => n + r.failures, 0);
-    const requests = reports.reduce((n, r) => n + r.requests, 0);
-    const summary = {
-      at: new Date().toISOString(),
-      seed: SEED,
-      runsPerOperation: RUNS,
-      operations: reports.length,
-      requests,
-      failures,
-      fiveHundreds: reports.reduce((n, r) => n + Object.entries(r.statuses).filter(([s]) => Number(s) >= 500 || s === '0').reduce((m, [, c]) => m + c, 0), 0),
-      seconds: Math.round((Date.now() - started) / 1000),
-      servicesFuzzed: Object.keys(stack.services),
-      servicesMissing: Object.keys(stack.missing),
-      reports,
-    };
-    mkdirSync(path.dirname(OUT), { recursive: true });
-    writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
+    const summary = writeReport(true);
+    const { failures, requests } = summary;
     say(`${requests} requests over ${reports.length} operations in ${summary.seconds} s: ${failures} failed, ${summary.fiveHundreds} 5xx → ${path.relative(ROOT, OUT)}`);
     process.exitCode = failures > 0 ? 1 : 0;
   } finally {

@@ -34,7 +34,7 @@ export interface ServiceProcess {
   output: string[];
 }
 
-export async function spawnService(name: Upstream, dbName: string, timeoutMs = 120_000): Promise<ServiceProcess> {
+export async function spawnService(name: Upstream, dbName: string, timeoutMs = Number(process.env['STACK_BOOT_TIMEOUT_MS'] ?? 240_000)): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
     cwd: ROOT,
