@@ -213,8 +213,17 @@ async function setUpDevices(): Promise<void> {
     if (file.apiKey && file.devices?.length) {
       world.vendorKey = file.apiKey;
       world.devices = file.devices.map((d) => ({ ...d, seq: Math.floor(Date.now() / 1000), battery: 55 + Math.floor(rand() * 45) }));
-      say(`devices: ${world.devices.length} from ${path.relative(process.cwd(), SIM_FILE)} (the demo vendor's equipment)`);
-      return;
+      try {
+        // The file may belong to another copy of the platform (npm start vs npm test): check the key here.
+        await sendTelemetry(heartbeatReadings(Date.now()).slice(0, 1));
+        say(`devices: ${world.devices.length} from ${path.relative(process.cwd(), SIM_FILE)} (the demo vendor's equipment)`);
+        return;
+      } catch (e) {
+        if (!(e instanceof HttpError) || e.status !== 401) throw e;
+        say(`the vendor key in ${path.relative(process.cwd(), SIM_FILE)} is not this platform's; registering the simulator's own devices`);
+        world.vendorKey = null;
+        world.devices = [];
+      }
     }
   }
   await registerOwnDevices();

@@ -91,9 +91,10 @@ async function signIn(page: Page, role: RoleName): Promise<void> {
   await page.locator('#password').fill(PASSWORD);
   await page.locator('[data-testid=login-submit]').click();
   const error = page.locator('[data-testid=login-error]');
+  // Password hashing (argon2id) and the audit write make sign-in the slowest call on a busy machine.
   await Promise.race([
-    page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 20_000 }),
-    error.waitFor({ timeout: 20_000 }).then(async () => fail(`${userOf(role)} could not sign in: ${await error.innerText()}`)),
+    page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 60_000, waitUntil: 'commit' }),
+    error.waitFor({ timeout: 60_000 }).then(async () => fail(`${userOf(role)} could not sign in: ${await error.innerText()}`)),
   ]);
 }
 
@@ -127,7 +128,7 @@ const check = (name: string, run: (c: Check) => Promise<void>) => CHECKS.push({ 
 for (const role of Object.keys(HOME) as RoleName[]) {
   check(`sign-in-${role}`, async (c) => {
     await signIn(c.page, role);
-    await c.page.waitForURL((u) => u.pathname.startsWith(HOME[role]), { timeout: 15_000 }).catch(() => fail(`${role} landed on ${c.page.url()}, expected ${HOME[role]}`));
+    await c.page.waitForURL((u) => u.pathname.startsWith(HOME[role]), { timeout: 15_000, waitUntil: 'commit' }).catch(() => fail(`${role} landed on ${c.page.url()}, expected ${HOME[role]}`));
     await c.page.waitForLoadState('networkidle').catch(() => undefined);
     await c.shot('home');
     if (await c.page.locator('[data-testid=forbidden]').count()) fail(`${role} sees the 403 page on its own home`);
@@ -274,7 +275,8 @@ async function main(): Promise<void> {
       permissions: ['geolocation'],
       geolocation: { latitude: 39.6309, longitude: 118.1802 },
     });
-    context.setDefaultTimeout(20_000);
+    context.setDefaultTimeout(30_000);
+    context.setDefaultNavigationTimeout(60_000);
     for (const { name, run } of CHECKS) {
       if (ONLY && !name.includes(ONLY)) continue;
       const page = await context.newPage();
