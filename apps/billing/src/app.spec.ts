@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { itBootsReady } from '@yiyang/service-kit/testing';
-import { AppModule } from './app.module';
 import { SERVICE } from './service';
+import { testAppModule } from './testing/support';
 
-itBootsReady(AppModule, SERVICE);
+// Consumer groups of its own: a test instance must never join the groups of a running billing service.
+itBootsReady(testAppModule(), SERVICE);
