@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { configureServiceApp, correlationIdOf } from '@yiyang/service-kit';
 import { Logger } from 'nestjs-pino';
 import { GatewayModule } from './app.module';
+import { languageOf, STATUS_PROBLEMS } from './http/problems';
 import { configureGateway } from './http/setup';
 import { OpenApiService } from './openapi/openapi.service';
 import { SERVICE } from './service';
@@ -22,6 +24,17 @@ export async function createGatewayApp(env?: Record<string, string>, options: { 
     bodyLimit: 1_048_576,
     trustProxy: trustProxy ? trustProxy.split(',').map((s) => s.trim()) : false,
     genReqId: (req: unknown) => correlationIdOf(req as IncomingMessage),
+    // Malformed URLs and the like are answered by Fastify before any hook runs: give them the
+    // public error shape too (found by tools/fuzz).
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const zh = languageOf(req.headers['accept-language']) === 'zh';
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'VALIDATION.BAD_URL' : (STATUS_PROBLEMS[status]?.code ?? 'VALIDATION.INVALID_INPUT');
+      void reply
+        .code(status)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify({ code, message: zh ? '请求地址或格式无效' : 'The request address or format is invalid', correlationId: String(req.id) }));
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(env), adapter, {
     bufferLogs: true,

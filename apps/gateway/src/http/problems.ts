@@ -15,6 +15,7 @@ export const STATUS_PROBLEMS: Record<number, { code: string; message: string; me
   404: { code: 'GATEWAY.ROUTE_NOT_FOUND', message: 'No such API route', messageZh: '接口不存在' },
   405: { code: 'GATEWAY.METHOD_NOT_ALLOWED', message: 'Method not allowed', messageZh: '不支持该请求方法' },
   406: { code: 'GATEWAY.NOT_ACCEPTABLE', message: 'Not acceptable', messageZh: '无法提供所请求的格式' },
+  414: { code: 'VALIDATION.URI_TOO_LONG', message: 'The address is too long', messageZh: '请求地址过长' },
   413: { code: 'VALIDATION.BODY_TOO_LARGE', message: 'The request body is too large', messageZh: '请求体过大' },
   415: { code: 'VALIDATION.UNSUPPORTED_MEDIA_TYPE', message: 'Send application/json', messageZh: '仅支持 application/json 请求体' },
   429: { code: 'GATEWAY.RATE_LIMITED', message: 'Too many requests; try again later', messageZh: '请求过于频繁，请稍后再试' },

@@ -6,6 +6,7 @@ export const ERROR_STATUSES: Record<string, string> = {
   '404': 'Not found, or outside your scope',
   '409': 'Conflicts with the current state',
   '413': 'Body too large',
+  '414': 'Address too long (a path parameter over 100 characters)',
   '415': 'Unsupported content type (JSON only)',
   '422': 'Well-formed but breaks a business rule',
   '423': 'Account locked',
