@@ -52,6 +52,9 @@ export function createStack({ basePort, dbPrefix = 'yiyang', groupNamespace, log
       YIYANG_ADMIN_PASSWORD: secrets.adminPassword,
       YIYANG_DEMO_PASSWORD: secrets.demoPassword,
       ...(groupNamespace ? { KAFKA_GROUP_NAMESPACE: groupNamespace } : {}),
+      // The monitoring demo set-up hands the simulator its vendor key and devices through this file;
+      // one per copy of the platform.
+      DEMO_SIM_FILE: path.join(ROOT, '.infra', 'demo', `${dbPrefix}-monitoring-devices.json`),
       ...extra,
     });
 
