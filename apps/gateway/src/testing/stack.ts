@@ -38,7 +38,9 @@ export async function spawnService(name: Upstream, dbName: string, timeoutMs = N
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGO_DB: dbName, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    // Its own consumer groups (named after its database), so a spawned copy never splits partitions
+    // with a running `npm start` or another test's copy on the same broker.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGO_DB: dbName, KAFKA_GROUP_NAMESPACE: dbName, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never outlive the test or tool that started it, even when that one is killed.
