@@ -88,6 +88,9 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
         frameAncestors: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],
+        // The console is often opened over plain HTTP on a LAN address (a wall display at
+        // http://192.168.x.x:3000); upgrading its requests to HTTPS would break every load there.
+        upgradeInsecureRequests: null,
       },
     },
     crossOriginEmbedderPolicy: false,
