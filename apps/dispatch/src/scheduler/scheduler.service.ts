@@ -91,13 +91,17 @@ export class Scheduler implements OnModuleInit, OnApplicationBootstrap, OnModule
   /** Claims and works every due deadline once; returns how many were worked. */
   async tick(now = new Date()): Promise<number> {
     let worked = 0;
+    // A recurring job rescheduled during this pass may be due again by `now` (a test's clock ahead of
+    // the real one): each deadline is worked at most once per pass.
+    const seen: string[] = [];
     for (;;) {
       const claimed = await this.deadlines.findOneAndUpdate(
-        { dueAt: { $lte: now }, claimedUntil: { $lte: now } },
+        { dueAt: { $lte: now }, claimedUntil: { $lte: now }, ...(seen.length ? { _id: { $nin: seen } } : {}) },
         { $set: { claimedUntil: new Date(now.getTime() + LEASE_MS), claimedBy: this.owner }, $inc: { attempts: 1 } },
         { sort: { dueAt: 1 }, returnDocument: 'after' },
       );
       if (!claimed) return worked;
+      seen.push(claimed._id);
       worked++;
       const handler = this.handlers.get(claimed.kind);
       try {
