@@ -142,7 +142,7 @@ function publisherOneHeader(publisher: EventPublisher, event: EventDefinition<Or
         topic: topicOf(e),
         key: e.key,
         value: JSON.stringify(e),
-        headers: { 'yiyang-event-type': envelopeHeaders(e)['yiyang-event-type'] },
+        headers: { 'yiyang-event-type': envelopeHeaders(e.type)['yiyang-event-type'] },
       })),
     );
   };

@@ -86,7 +86,7 @@ async function main() {
   };
   process.stderr.write(
     `value size: payload ${json.payload[0].length} B, envelope ${json.envelope[0].length} B; ` +
-      `4 headers ${JSON.stringify(envelopeHeaders(envelopes[0])).length} B\n`,
+      `4 headers ${JSON.stringify(envelopeHeaders(envelopes[0].type)).length} B\n`,
   );
 
   // ---- producer side
@@ -101,7 +101,7 @@ async function main() {
   );
   await measure('produce', '  of which uuidv7()', 1, () => uuidv7());
   await measure('produce', 'JSON.stringify(envelope)', 1, (i) => JSON.stringify(envelopes[i % BATCH]));
-  await measure('produce', 'envelopeHeaders(envelope)', 1, (i) => envelopeHeaders(envelopes[i % BATCH]));
+  await measure('produce', 'envelopeHeaders(envelope)', 1, (i) => envelopeHeaders(envelopes[i % BATCH].type));
 
   type Msg = { key: string; value: string; headers?: Record<string, string> };
   const variants: Record<string, Msg[]> = {
@@ -118,7 +118,7 @@ async function main() {
     'envelope + 4 headers (EventPublisher)': envelopes.map((e, i) => ({
       key: e.key,
       value: json.envelope[i],
-      headers: envelopeHeaders(e),
+      headers: envelopeHeaders(e.type),
     })),
   };
   const batches: Record<string, Buffer> = {};
@@ -147,7 +147,7 @@ async function main() {
           key: Buffer.from(e.key),
           value: Buffer.from(json.envelope[i]),
           headers: headers
-            ? Object.fromEntries(Object.entries(envelopeHeaders(e)).map(([k, v]) => [k, Buffer.from(v)]))
+            ? Object.fromEntries(Object.entries(envelopeHeaders(e.type)).map(([k, v]) => [k, Buffer.from(v)]))
             : {},
           offset: String(1000 + i),
           timestamp: String(Date.now()),
