@@ -48,8 +48,9 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
   return { status: res.status, body: parsed };
 }
 
+/** The registry's elder view (its id field is `id`). */
 interface ElderItem {
-  elderId: string;
+  id: string;
   categories: string[];
   home: { lat: number; lng: number };
 }
@@ -85,15 +86,15 @@ export async function seedMonitoring(): Promise<void> {
   const facilities = (await pages<FacilityItem>(`/facilities?regionCode=${DISTRICT_CODE}&kind=INSTITUTION`, 100)).filter((f) => f.kind === 'INSTITUTION');
   const plan: { externalId: string; kind: string; elderId?: string; facilityId?: string; model: string; home: { lat: number; lng: number } }[] = [];
   elders.forEach((e, i) => {
-    const tag = e.elderId.slice(-10);
+    const tag = e.id.slice(-10);
     if (e.categories.includes('LIVING_ALONE')) {
-      plan.push({ externalId: `sos-${tag}`, kind: 'SOS_BUTTON', elderId: e.elderId, model: 'YK-SOS2', home: e.home });
-      plan.push({ externalId: `door-${tag}`, kind: 'DOOR_SENSOR', elderId: e.elderId, model: 'YK-DR1', home: e.home });
-      if (i % 3 === 0) plan.push({ externalId: `watch-${tag}`, kind: 'SMART_WATCH', elderId: e.elderId, model: 'YK-W3', home: e.home });
+      plan.push({ externalId: `sos-${tag}`, kind: 'SOS_BUTTON', elderId: e.id, model: 'YK-SOS2', home: e.home });
+      plan.push({ externalId: `door-${tag}`, kind: 'DOOR_SENSOR', elderId: e.id, model: 'YK-DR1', home: e.home });
+      if (i % 3 === 0) plan.push({ externalId: `watch-${tag}`, kind: 'SMART_WATCH', elderId: e.id, model: 'YK-W3', home: e.home });
     } else if (e.categories.includes('ADVANCED_AGE')) {
-      plan.push({ externalId: `watch-${tag}`, kind: 'SMART_WATCH', elderId: e.elderId, model: 'YK-W3', home: e.home });
+      plan.push({ externalId: `watch-${tag}`, kind: 'SMART_WATCH', elderId: e.id, model: 'YK-W3', home: e.home });
     }
-    if (i % 10 === 0) plan.push({ externalId: `bp-${tag}`, kind: 'BP_METER', elderId: e.elderId, model: 'YK-BP1', home: e.home });
+    if (i % 10 === 0) plan.push({ externalId: `bp-${tag}`, kind: 'BP_METER', elderId: e.id, model: 'YK-BP1', home: e.home });
   });
   for (const f of facilities) {
     const tag = f.facilityId.slice(-10);
