@@ -114,7 +114,10 @@ export async function seedMonitoring(): Promise<void> {
         break;
       } catch (error) {
         // 422 ELDER_UNKNOWN: monitoring has not consumed that registry event yet; give it a moment.
-        if (attempt >= 20 || !String(error).includes('UNKNOWN')) throw error;
+        // Until the first device lands, monitoring may still be reading the registry's history
+        // (a new consumer group starts at the beginning), so the first one waits up to 5 minutes.
+        const patience = registered + existing === 0 ? 300 : 20;
+        if (attempt >= patience || !String(error).includes('UNKNOWN')) throw error;
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
