@@ -50,7 +50,9 @@ try {
 
   exitCode = await run(
     'npx',
-    ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
+    // Two tasks at a time: the integration suites share one broker and one database (one writer at
+    // a time on FerretDB), and a third suite in parallel only makes each of them slower.
+    ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', '--parallel=2', ...process.argv.slice(2)],
     { env: serviceEnv({ NX_DAEMON: 'false', NX_NO_CLOUD: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }) },
   );
 
