@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DispatchTopics } from '@yiyang/contracts';
+import { h3Cell } from '@yiyang/geo';
 import { collect, testKafka, uniqueSuffix, waitFor, type CollectedRecord } from '@yiyang/messaging/testing';
 import type { Principal } from '@yiyang/service-kit';
 import { asPrincipal } from '@yiyang/service-kit/testing';
@@ -78,7 +79,7 @@ describe('orders and matching (real Kafka + database)', () => {
 
   it('declines and lapsed offers go to the next candidate; with nobody left the operator sees an escalation and assigns by hand', async () => {
     const home = { lat: HOME.lat + 0.05, lng: HOME.lng + 0.05 };
-    const elder = await seedElder(app, feed, elderSnapshot(d.community, { home, homeCell: (await import('@yiyang/geo')).h3Cell(home) }));
+    const elder = await seedElder(app, feed, elderSnapshot(d.community, { home, homeCell: h3Cell(home) }));
     const first = await seedCaregiver(app, feed, caregiverSnapshot(providerId, d.community, { homeBase: { lat: home.lat + 0.001, lng: home.lng } }));
     const second = await seedCaregiver(app, feed, caregiverSnapshot(providerId, d.community, { homeBase: { lat: home.lat + 0.006, lng: home.lng } }));
     const operator: Principal = { userId: 'u-op', role: 'provider_operator', providerId };
@@ -106,7 +107,7 @@ describe('orders and matching (real Kafka + database)', () => {
   });
 
   it('refuses what it must: other families, bad input, unknown items; no caregiver at all escalates at once', async () => {
-    const elder = await seedElder(app, feed, elderSnapshot(d.otherCommunity, { home: { lat: 40.5, lng: 119.5 }, homeCell: (await import('@yiyang/geo')).h3Cell({ lat: 40.5, lng: 119.5 }) }));
+    const elder = await seedElder(app, feed, elderSnapshot(d.otherCommunity, { home: { lat: 40.5, lng: 119.5 }, homeCell: h3Cell({ lat: 40.5, lng: 119.5 }) }));
     const stranger: Principal = { userId: 'u-x', role: 'guardian', elderIds: ['someone-else'] };
     expect((await call(stranger, 'POST', '/orders', { elderId: elder.elderId, itemCode: 'MEAL_DELIVERY' })).statusCode).toBe(404);
 
