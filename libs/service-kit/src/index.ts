@@ -6,3 +6,4 @@ export * from './health.controller';
 export * from './metrics.controller';
 export * from './correlation';
 export * from './auth';
+export * from './pagination';

@@ -20,13 +20,12 @@ import {
   type TelemetryReading,
 } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import type { DeviceInfo } from '../devices/device-directory';
 import { RegistryFacts } from '../registry-facts/registry-facts.service';
 import { stableId } from '../shared/ids';
-import { PageQuery, type Page } from '../shared/pagination';
 import { forbidden, inRegionScope, notFound } from '../shared/scope';
 import { Alert, AlertDeadline, OPEN_STATUSES, type AlertStatus } from './alert.schema';
 

@@ -10,12 +10,11 @@ import {
   type DeviceSnapshot,
 } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { RegistryFacts } from '../registry-facts/registry-facts.service';
-import { PageQuery, type Page } from '../shared/pagination';
 import { forbidden, inRegionScope, notFound, regionScopeFilter } from '../shared/scope';
 import { VendorIdSchema, VendorsService } from '../vendors/vendors.service';
 import { DeviceDirectory, toInfo } from './device-directory';

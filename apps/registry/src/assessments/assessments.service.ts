@@ -3,14 +3,13 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import { InjectModel } from '@nestjs/mongoose';
 import { CapabilityLevels } from '@yiyang/contracts';
 import { isDuplicateKeyError } from '@yiyang/messaging';
-import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import type { RequestOrigin } from '../audit/audit.service';
 import { chinaDate } from '../elders/domain/age';
 import type { LatestAssessment } from '../elders/elder.schema';
 import { EldersService } from '../elders/elders.service';
-import { PageQuery, type Page } from '../shared/pagination';
 import { Assessment } from './assessment.schema';
 import { ADJUSTMENTS, checkItems, INDICATORS, scoreAssessment, STANDARD, STANDARD_VERSION } from './domain/gbt-42195-2022';
 

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Principal } from '@yiyang/service-kit';
-import { parseInput } from '@yiyang/service-kit';
+import { parseInput, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { PageQuery, type Page } from '../shared/pagination';
 import { regionScopeFilter } from '../shared/scope';
 import { AuditEntry } from './audit.schema';
 

@@ -3,7 +3,7 @@ import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { CaregiverUpserted, GenderSchema, RegionCodeSchema, WorkerKinds, WorkerKindSchema } from '@yiyang/contracts';
 import { h3Cell, regionLevel, regionPath } from '@yiyang/geo';
 import { Events, OutboxRelay, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Connection, Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -11,7 +11,6 @@ import { ItemCode } from '../catalogue/catalogue.service';
 import { ChinaLatLng, concurrentUpdate, IsoDate, QueryBool, uniqueList, WeeklySlots } from '../providers/inputs';
 import { ProvidersService, servesRegion, type ProviderRecord } from '../providers/providers.service';
 import { RegionsService } from '../regions/regions.service';
-import { PageQuery, type Page } from '../shared/pagination';
 import { forbidden, notFound, regionScopeFilter } from '../shared/scope';
 import { Caregiver } from './caregiver.schema';
 

@@ -2,11 +2,10 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { CatalogueItemUpserted, ServiceCategories, ServiceCategorySchema, ServiceUnitSchema, ServiceUnits } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput } from '@yiyang/service-kit';
+import { AppError, parseInput, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { concurrentUpdate, QueryBool } from '../providers/inputs';
-import { PageQuery, type Page } from '../shared/pagination';
 import { CatalogueItem } from './catalogue-item.schema';
 import { CATALOGUE_SEED } from './seed';
 

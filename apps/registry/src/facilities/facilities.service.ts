@@ -3,14 +3,13 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FacilityKinds, FacilityKindSchema, FacilityUpserted, RegionCodeSchema } from '@yiyang/contracts';
 import { h3Cell, regionLevel } from '@yiyang/geo';
 import { Events, OutboxRelay, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { ChinaLatLng, concurrentUpdate, QueryBool, WeeklySlots } from '../providers/inputs';
 import { ProvidersService } from '../providers/providers.service';
 import { RegionsService } from '../regions/regions.service';
-import { PageQuery, type Page } from '../shared/pagination';
 import { forbidden, notFound, regionScopeFilter } from '../shared/scope';
 import { Facility } from './facility.schema';
 

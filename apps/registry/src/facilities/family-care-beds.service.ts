@@ -2,13 +2,12 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { FamilyCareBedUpserted, RegionCodeSchema } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal } from '@yiyang/service-kit';
+import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Connection, Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { concurrentUpdate, IsoDate, QueryBool, uniqueList } from '../providers/inputs';
 import { ProvidersService } from '../providers/providers.service';
-import { PageQuery, type Page } from '../shared/pagination';
 import { forbidden, notFound, regionScopeFilter } from '../shared/scope';
 import { FamilyCareBed } from './family-care-bed.schema';
 
