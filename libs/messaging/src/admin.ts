@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { deadLetterTopicName, type TopicDefinition } from '@yiyang/contracts';
 
 /**
@@ -18,17 +18,28 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicDefinitio
     const existing = new Set(await admin.listTopics());
     const missing = [...wanted].filter(([name]) => !existing.has(name));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map(([topic, spec]) => ({
-          topic,
-          numPartitions: spec.partitions,
-          replicationFactor: -1, // the broker's default: 1 on the local node, 3 on a real cluster
-          configEntries: spec.retentionHours
-            ? [{ name: 'retention.ms', value: String(spec.retentionHours * 3_600_000) }]
-            : [],
-        })),
-      });
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: missing.map(([topic, spec]) => ({
+            topic,
+            numPartitions: spec.partitions,
+            replicationFactor: -1, // the broker's default: 1 on the local node, 3 on a real cluster
+            configEntries: spec.retentionHours
+              ? [{ name: 'retention.ms', value: String(spec.retentionHours * 3_600_000) }]
+              : [],
+          })),
+        })
+        .catch((error: unknown) => {
+          // KRaft: right after creating, the broker can answer kafkajs' leader check before its own
+          // metadata lists the topic ("does not host this topic-partition"). The topics exist; wait
+          // for them below rather than fail the boot.
+          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        });
+      await waitForLeaders(
+        admin,
+        missing.map(([name]) => name),
+      );
     }
     const present = [...wanted.keys()].filter((name) => existing.has(name));
     if (present.length > 0) {
@@ -41,5 +52,25 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicDefinitio
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of the topics has a leader (a producer or consumer started earlier would fail). */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (
+        found.length === topics.length &&
+        found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      )
+        return;
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || Date.now() > until) throw error;
+    }
+    if (Date.now() > until)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for leaders of ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
