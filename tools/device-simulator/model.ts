@@ -8,18 +8,8 @@
  * draining battery, and rare events happen at plausible rates: SOS presses, falls, smoke, gas, and
  * devices that go silent for a while (flat battery, unplugged gateway).
  */
-export type SimKind =
-  | 'SOS_BUTTON'
-  | 'SOS_WATCH'
-  | 'FALL_DETECTOR'
-  | 'SMART_WATCH'
-  | 'BP_METER'
-  | 'GLUCOSE_METER'
-  | 'BED_SENSOR'
-  | 'DOOR_SENSOR'
-  | 'MOTION_SENSOR'
-  | 'SMOKE_DETECTOR'
-  | 'GAS_DETECTOR';
+import { DEFAULT_HEARTBEAT_SEC, type DeviceKind } from '@yiyang/contracts';
+export type SimKind = DeviceKind;
 
 export interface SimReading {
   externalId: string;
@@ -65,20 +55,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-const HEARTBEAT_SEC: Record<SimKind, number> = {
-  SOS_BUTTON: 1_800,
-  SOS_WATCH: 600,
-  FALL_DETECTOR: 600,
-  SMART_WATCH: 300,
-  BP_METER: 86_400,
-  GLUCOSE_METER: 86_400,
-  BED_SENSOR: 300,
-  DOOR_SENSOR: 3_600,
-  MOTION_SENSOR: 1_800,
-  SMOKE_DETECTOR: 14_400,
-  GAS_DETECTOR: 3_600,
-};
-
 export class SimDevice {
   private seq = 0;
   private battery: number;
@@ -96,7 +72,7 @@ export class SimDevice {
     now: number,
     private readonly rates: EventRates = DEFAULT_RATES,
     /** Overrides the kind's heartbeat (a bench drives every device at one reading per N seconds). */
-    readonly intervalSec: number = HEARTBEAT_SEC[kind],
+    readonly intervalSec: number = DEFAULT_HEARTBEAT_SEC[kind],
   ) {
     this.rnd = prng(seed);
     this.battery = 40 + Math.floor(this.rnd() * 60);

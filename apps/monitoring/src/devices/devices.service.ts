@@ -1,12 +1,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import {
+  DEFAULT_HEARTBEAT_SEC,
   DeviceKinds,
   DeviceKindSchema,
   DeviceRegistered,
   DeviceUnbound,
   DeviceUpdated,
-  type DeviceKind,
   type DeviceSnapshot,
 } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
@@ -19,21 +19,6 @@ import { forbidden, inRegionScope, notFound, regionScopeFilter } from '../shared
 import { VendorIdSchema, VendorsService } from '../vendors/vendors.service';
 import { DeviceDirectory, toInfo } from './device-directory';
 import { Device } from './device.schema';
-
-/** Typical heartbeat intervals of each kind (seconds) — the default when the registration names none. */
-export const DEFAULT_HEARTBEAT_SEC: Record<DeviceKind, number> = {
-  SOS_BUTTON: 1_800,
-  SOS_WATCH: 600,
-  FALL_DETECTOR: 600,
-  SMART_WATCH: 300,
-  BP_METER: 86_400,
-  GLUCOSE_METER: 86_400,
-  BED_SENSOR: 300,
-  DOOR_SENSOR: 3_600,
-  MOTION_SENSOR: 1_800,
-  SMOKE_DETECTOR: 14_400,
-  GAS_DETECTOR: 3_600,
-};
 
 const Binding = z
   .object({ elderId: z.string().min(1).max(64).optional(), facilityId: z.string().min(1).max(64).optional() })

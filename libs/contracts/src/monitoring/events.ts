@@ -31,6 +31,24 @@ export const DeviceKinds = labelled({
 export const DeviceKindSchema = z.enum(DeviceKinds.codes);
 export type DeviceKind = z.infer<typeof DeviceKindSchema>;
 
+/**
+ * Typical heartbeat interval of each kind, in seconds: monitoring's default when a registration names
+ * none (a device is silent after 3× this), and what vendor platforms and simulators send at.
+ */
+export const DEFAULT_HEARTBEAT_SEC: Record<DeviceKind, number> = {
+  SOS_BUTTON: 1_800,
+  SOS_WATCH: 600,
+  FALL_DETECTOR: 600,
+  SMART_WATCH: 300,
+  BP_METER: 86_400,
+  GLUCOSE_METER: 86_400,
+  BED_SENSOR: 300,
+  DOOR_SENSOR: 3_600,
+  MOTION_SENSOR: 1_800,
+  SMOKE_DETECTOR: 14_400,
+  GAS_DETECTOR: 3_600,
+};
+
 /** What a single reading reports. A device may send several kinds (a watch: HEARTBEAT, VITALS, SOS, FALL, LOCATION). */
 export const ReadingKinds = labelled({
   HEARTBEAT: { zh: '心跳', en: 'Heartbeat' },
