@@ -517,13 +517,121 @@ const FERRETDB_PATCHES = [
   },
   {
     file: 'internal/backends/sqlite/collection.go',
-    from: 'params.OnlyRecordIDs)\n\n\tvar whereClause string\n\tvar args []any\n\n\t// that logic should exist in one place\n\t// TODO https://github.com/FerretDB/FerretDB/issues/3235\n\tif params.Filter.Len() == 1 {',
-    to: 'params.OnlyRecordIDs)\n\n\tvar whereClause string\n\tvar args []any\n\n\t// that logic should exist in one place\n\t// TODO https://github.com/FerretDB/FerretDB/issues/3235\n\tif params.Filter.Len() >= 1 {',
+    from: '\t// that logic should exist in one place\n\t// TODO https://github.com/FerretDB/FerretDB/issues/3235\n\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n\t}\n',
+    to: '\twhereClause, args = yiyangWhere(params.Filter)\n',
     why:
-      'FerretDB v1 narrowed a query by _id only when _id was the filter\'s ONLY key, so a guarded write ' +
-      '({_id, version}, {_id, outbox: {$size: 0}}) scanned the whole table. Every caller (find, update, ' +
-      'delete, findAndModify, count) still applies the whole filter to what the query returns, so ' +
-      'narrowing by _id whenever the filter names one is safe.',
+      'FerretDB v1 pushed a filter down to SQLite only when it was exactly {_id: <string>}; every other read, ' +
+      'update or delete fetched and decoded the whole collection in Go (a guarded write {_id, version}, a ' +
+      'lookup by elderId, the outbox relay\'s by-id re-read). yiyangWhere (appended below) narrows by every ' +
+      'top-level string equality or $in it can: _id by its index, other fields by their expression index ' +
+      'with an OR-branch that keeps array values (Mongo matches an array that contains the value), so it ' +
+      'returns a superset. Every caller (find, count, distinct, update, delete, findAndModify, aggregate ' +
+      '$match) still applies the whole filter to the rows returned.',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\tfilterPushdown = true\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n\t}\n',
+    to: '\twhereClause, args = yiyangWhere(params.Filter)\n\tfilterPushdown = whereClause != ""\n',
+    why: 'explain shows the same WHERE clause as the query it explains (the pushdown above).',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: '// check interfaces\n',
+    to: `// yiyangWhere returns a WHERE clause that narrows a query by the filter's top-level string (or
+// ObjectID) equalities and $in lists, so SQLite can answer them from the expression indexes FerretDB
+// creates (_ferretdb_sjson->"field"). It may return a superset of the matches, never a subset: callers
+// apply the whole filter afterwards. Mongo's {f: v} also matches an array f containing v, so for fields
+// other than _id the clause keeps every row whose f is a JSON array ('[' .. '\\\\' is exactly the text of
+// JSON arrays); SQLite answers both branches from the same index (MULTI-INDEX OR).
+// Strings that sjson escapes are left to the Go filter: SQLite and Go need not escape them alike.
+func yiyangWhere(filter *types.Document) (string, []any) {
+\tif filter == nil {
+\t\treturn "", nil
+\t}
+
+\tvar conds []string
+\tvar args []any
+
+\tfor _, k := range filter.Keys() {
+\t\tif k == "" || strings.HasPrefix(k, "$") || strings.ContainsRune(k, '.') {
+\t\t\tcontinue
+\t\t}
+
+\t\tvar values []any
+
+\t\tswitch v := must.NotFail(filter.Get(k)).(type) {
+\t\tcase string, types.ObjectID:
+\t\t\tvalues = []any{v}
+\t\tcase *types.Document:
+\t\t\tif v.Len() != 1 {
+\t\t\t\tcontinue
+\t\t\t}
+\t\t\tif eq, err := v.Get("$eq"); err == nil {
+\t\t\t\tvalues = []any{eq}
+\t\t\t}
+\t\t\tif in, err := v.Get("$in"); err == nil {
+\t\t\t\tif arr, ok := in.(*types.Array); ok && arr.Len() > 0 && arr.Len() <= 500 {
+\t\t\t\t\tfor i := 0; i < arr.Len(); i++ {
+\t\t\t\t\t\tvalues = append(values, must.NotFail(arr.Get(i)))
+\t\t\t\t\t}
+\t\t\t\t}
+\t\t\t}
+\t\t}
+
+\t\tif len(values) == 0 {
+\t\t\tcontinue
+\t\t}
+
+\t\tmarks := make([]string, 0, len(values))
+\t\tvalueArgs := make([]any, 0, len(values))
+\t\tpushable := true
+
+\t\tfor _, value := range values {
+\t\t\tswitch value.(type) {
+\t\t\tcase string, types.ObjectID:
+\t\t\tdefault:
+\t\t\t\tpushable = false
+\t\t\t}
+\t\t\tif !pushable {
+\t\t\t\tbreak
+\t\t\t}
+\t\t\ttext := string(must.NotFail(sjson.MarshalSingleValue(value)))
+\t\t\tif strings.ContainsRune(text, '\\\\') {
+\t\t\t\tpushable = false
+\t\t\t\tbreak
+\t\t\t}
+\t\t\tmarks = append(marks, "?")
+\t\t\tvalueArgs = append(valueArgs, text)
+\t\t}
+
+\t\tif !pushable {
+\t\t\tcontinue
+\t\t}
+
+\t\tcolumn := fmt.Sprintf("%s->%q", metadata.DefaultColumn, k)
+\t\tin := fmt.Sprintf("%s IN (%s)", column, strings.Join(marks, ", "))
+
+\t\tif k == "_id" {
+\t\t\tconds = append(conds, in)
+\t\t\targs = append(args, valueArgs...)
+\t\t\tcontinue
+\t\t}
+
+\t\tconds = append(conds, fmt.Sprintf("(%s OR (%s >= ? AND %s < ?))", in, column, column))
+\t\targs = append(args, valueArgs...)
+\t\targs = append(args, "[", "\\\\")
+\t}
+
+\tif len(conds) == 0 {
+\t\treturn "", nil
+\t}
+
+\treturn " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// check interfaces
+`,
+    why: 'yiyangWhere, used by the two patches above.',
   },
   {
     file: 'internal/handler/msg_update.go',
