@@ -16,6 +16,7 @@ async function browserTests() {
   rmSync(artifacts, { recursive: true, force: true });
   if ((await run(process.execPath, ['tools/browser/ensure-chromium.mjs'])) !== 0) return [0, 1];
   const stack = createStack({ basePort: Number(process.env.YIYANG_E2E_PORT ?? 3100), dbPrefix: 'e2e', groupNamespace: 'e2e', logTag: '-e2e' });
+  browserStack = stack;
   stack.onCrash((name, exit) => say(`browser tests: ${name} exited (${exit}); see .infra/logs/services/${name}-e2e.log`));
   try {
     await Promise.all([stack.startServices(), buildConsole()]);
@@ -35,7 +36,25 @@ async function browserTests() {
     return [0, 1];
   } finally {
     await stack.stop();
+    browserStack = undefined;
   }
+}
+
+// The browser phase runs a whole platform as children of this process; an interrupted run must stop
+// it (and the infra this run started) rather than leave services holding ports 3100+.
+let browserStack;
+let interrupted = false;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`${signal}: stopping…`);
+    void (async () => {
+      await browserStack?.stop().catch(() => undefined);
+      if (startedInfra) await infra('down').catch(() => undefined);
+      process.exit(code);
+    })();
+  });
 }
 
 const started = Date.now();
