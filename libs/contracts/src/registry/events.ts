@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from '../envelope';
 import { RegistryTopics } from './topics';
 import {
+  AbsenceKindSchema,
   CapabilityLevelSchema,
   ElderCategorySchema,
   ElderStatusSchema,
@@ -105,6 +106,59 @@ export const ElderStatusChanged = defineEvent({
   type: 'registry.elder.status-changed',
   version: 1,
   payload: z.object({ elder: ElderSnapshot, from: ElderStatusSchema, to: ElderStatusSchema, effectiveOn: z.iso.date(), reason: z.string() }),
+});
+
+/**
+ * A temporary absence of an elder (away from home, in hospital). The elder's status stays ACTIVE.
+ * The period is half-open, [from, to): instants in UTC (ISO 8601, `Z`). A service that started at or
+ * after `from` and before `to` (or any time after `from` while `to` is null) happened while the elder
+ * was away. `to: null` means open-ended (not back yet). `version` starts at 1 and grows by one per
+ * change of this absence: keep the newest version per absenceId. Keyed by elderId on the elders topic,
+ * so an elder's absences arrive in order with the elder's other events. The free-text note (may hold
+ * health details) never leaves the registry.
+ */
+export const AbsenceSnapshot = z.object({
+  absenceId: z.string(),
+  elderId: z.string(),
+  regionCode: RegionCodeSchema,
+  kind: AbsenceKindSchema,
+  from: z.iso.datetime(),
+  to: z.iso.datetime().nullable(),
+  version: z.number().int().positive(),
+});
+export type AbsenceSnapshot = z.infer<typeof AbsenceSnapshot>;
+
+/** Recorded, possibly already with its end (`to`) when the period is known in advance or back-filled. */
+export const ElderAbsenceRecorded = defineEvent({
+  topic: RegistryTopics.elders,
+  type: 'registry.elder.absence-recorded',
+  version: 1,
+  payload: z.object({
+    elderId: z.string(),
+    absenceId: z.string(),
+    kind: AbsenceKindSchema,
+    from: z.iso.datetime(),
+    to: z.iso.datetime().nullable(),
+    regionCode: RegionCodeSchema,
+    absence: AbsenceSnapshot,
+  }),
+});
+/** The absence ended (the elder is back) or its end was corrected; `to` is the (new) end. */
+export const ElderAbsenceEnded = defineEvent({
+  topic: RegistryTopics.elders,
+  type: 'registry.elder.absence-ended',
+  version: 1,
+  payload: z.object({
+    elderId: z.string(),
+    absenceId: z.string(),
+    kind: AbsenceKindSchema,
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    /** The end before this event (null when it was open-ended). */
+    previousTo: z.iso.datetime().nullable(),
+    regionCode: RegionCodeSchema,
+    absence: AbsenceSnapshot,
+  }),
 });
 
 export const RegionUpserted = defineEvent({

@@ -33,6 +33,14 @@ export const ElderStatuses = labelled({
 export const ElderStatusSchema = z.enum(ElderStatuses.codes);
 export type ElderStatus = z.infer<typeof ElderStatusSchema>;
 
+/** Temporary absences of an ACTIVE elder (the status stays ACTIVE while away). */
+export const AbsenceKinds = labelled({
+  AWAY: { zh: '外出/探亲', en: 'Away from home' },
+  IN_HOSPITAL: { zh: '住院', en: 'In hospital' },
+});
+export const AbsenceKindSchema = z.enum(AbsenceKinds.codes);
+export type AbsenceKind = z.infer<typeof AbsenceKindSchema>;
+
 /** GB/T 42195-2022 capability levels (老年人能力评估规范). */
 export const CapabilityLevels = labelled({
   INTACT: { zh: '能力完好', en: 'Intact' },
