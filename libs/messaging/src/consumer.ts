@@ -3,7 +3,7 @@ import { EnvelopeSchema, type Envelope } from '@yiyang/contracts';
 import type { Logger } from 'pino';
 import { deadLetterRecord } from './dead-letter';
 import { newEnvelope } from './envelopes';
-import type { EventContext, HandlerRegistration } from './handlers';
+import type { BatchEvent, BatchHandlerRegistration, ConsumerTuning, EventBatch, EventContext, HandlerRegistration } from './handlers';
 import { messagingMetrics } from './metrics';
 import { DEFAULT_RETRY, type RetryPolicy } from './options';
 import type { EventPublisher } from './publisher';
@@ -12,9 +12,18 @@ export interface EventConsumerOptions {
   groupId: string;
   service: string;
   registrations: readonly HandlerRegistration[];
+  /** Handlers that take a partition's records as one batch (at most one per topic, see HandleEventBatch). */
+  batchRegistrations?: readonly BatchHandlerRegistration[];
   retry?: Partial<RetryPolicy>;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  /** Fetch and group settings; wins over the two fields above. */
+  tuning?: ConsumerTuning;
+}
+
+interface BatchRoute {
+  registration: BatchHandlerRegistration;
+  byType: Map<string, BatchHandlerRegistration['events'][number]>;
 }
 
 type Parsed =
@@ -34,6 +43,8 @@ export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly retry: RetryPolicy;
   private readonly byTopic = new Map<string, Map<string, HandlerRegistration[]>>();
+  private readonly batchByTopic = new Map<string, BatchRoute>();
+  private readonly tuning: ConsumerTuning;
   private running = false;
 
   constructor(
@@ -43,27 +54,53 @@ export class EventConsumer {
     private readonly options: EventConsumerOptions,
   ) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+    this.tuning = {
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+      fromBeginning: options.fromBeginning,
+      ...stripUndefined(options.tuning ?? {}),
+    };
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      ...stripUndefined({
+        maxBytesPerPartition: this.tuning.maxBytesPerPartition,
+        maxBytes: this.tuning.maxBytes,
+        minBytes: this.tuning.minBytes,
+        maxWaitTimeInMs: this.tuning.maxWaitTimeInMs,
+        sessionTimeout: this.tuning.sessionTimeout,
+        heartbeatInterval: this.tuning.heartbeatInterval,
+      }),
+    });
     for (const r of options.registrations) {
       const types = this.byTopic.get(r.event.topic.name) ?? new Map<string, HandlerRegistration[]>();
       types.set(r.event.type, [...(types.get(r.event.type) ?? []), r]);
       this.byTopic.set(r.event.topic.name, types);
     }
+    for (const r of options.batchRegistrations ?? []) {
+      const topics = new Set(r.events.map((e) => e.topic.name));
+      if (topics.size !== 1) throw new Error(`${r.name}: a batch handler reads one topic, got ${[...topics].join(', ')}`);
+      const [topic] = topics;
+      // Per-key order holds only if one handler sees a partition's records in one sequence.
+      if (this.batchByTopic.has(topic) || this.byTopic.has(topic)) {
+        throw new Error(`${r.name}: group ${options.groupId} already handles ${topic}; a batch handler must be the topic's only handler in its group`);
+      }
+      this.batchByTopic.set(topic, { registration: r, byType: new Map(r.events.map((e) => [e.type, e])) });
+    }
   }
 
   get topics(): string[] {
-    return [...this.byTopic.keys()];
+    return [...this.byTopic.keys(), ...this.batchByTopic.keys()];
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.tuning.fromBeginning ?? true });
     this.running = true;
     await this.consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.handleBatch(payload),
+      partitionsConsumedConcurrently: this.tuning.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => (this.batchByTopic.has(payload.batch.topic) ? this.handleWholeBatch(payload) : this.handleBatch(payload)),
     });
     this.log.info({ group: this.options.groupId, topics: this.topics }, 'consumer started');
   }
@@ -172,6 +209,153 @@ export class EventConsumer {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Batch handlers
+
+  /**
+   * A fetched batch, sliced to the handler's `maxBatchSize`. Per slice: records that break their
+   * contract go to the DLQ first (one send); the rest reach the handler in one call, retried with
+   * back-off; only after it succeeded is the slice's last offset resolved. A slice that keeps
+   * failing is re-offered one record at a time, so a poison record is dead-lettered alone and the
+   * others still take effect — nothing is skipped, nothing is lost.
+   */
+  private async handleWholeBatch(payload: EachBatchPayload) {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const route = this.batchByTopic.get(batch.topic);
+    if (!route) return;
+    const size = route.registration.maxBatchSize ?? batch.messages.length;
+    for (let start = 0; start < batch.messages.length; start += size) {
+      if (!isRunning() || isStale() || !this.running) return;
+      const slice = batch.messages.slice(start, start + size);
+      try {
+        await this.handleSlice(route, batch.topic, batch.partition, batch.highWatermark, slice, heartbeat, resolveOffset);
+      } catch (error) {
+        if (error instanceof StoppedError) return;
+        throw error;
+      }
+      resolveOffset(slice[slice.length - 1].offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  private parseForBatch(route: BatchRoute, message: KafkaMessage): { ok: true; event: BatchEvent } | { ok: false; error: string } | { ok: 'skip' } {
+    let json: unknown;
+    try {
+      json = JSON.parse(message.value?.toString() ?? '');
+    } catch {
+      return { ok: false, error: 'value is not JSON' };
+    }
+    const envelope = EnvelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      const issue = envelope.error.issues[0];
+      return { ok: false, error: `envelope.${issue.path.join('.')}: ${issue.message}` };
+    }
+    const definition = route.byType.get(envelope.data.type);
+    if (!definition) return { ok: 'skip' };
+    const payload = definition.payload.safeParse(envelope.data.payload);
+    if (!payload.success) {
+      const issue = payload.error.issues[0];
+      return { ok: false, error: `payload.${issue.path.join('.')}: ${issue.message}` };
+    }
+    return { ok: true, event: { payload: payload.data, envelope: envelope.data as Envelope, offset: message.offset } };
+  }
+
+  private async handleSlice(
+    route: BatchRoute,
+    topic: string,
+    partition: number,
+    highWatermark: string,
+    slice: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    resolveOffset: (offset: string) => void,
+  ) {
+    const events: BatchEvent[] = [];
+    const messages: KafkaMessage[] = [];
+    const parked: ReturnType<typeof deadLetterRecord>[] = [];
+    let skipped = 0;
+    for (const message of slice) {
+      const parsed = this.parseForBatch(route, message);
+      if (parsed.ok === true) {
+        events.push(parsed.event);
+        messages.push(message);
+      } else if (parsed.ok === 'skip') skipped++;
+      else {
+        this.log.error({ topic, partition, offset: message.offset, error: parsed.error }, 'schema violation, dead-lettered');
+        parked.push(deadLetterRecord({ topic, partition, message }, 'SCHEMA', parsed.error, 0, this.options.groupId));
+      }
+    }
+    if (parked.length > 0) {
+      await this.publisher.send(parked);
+      messagingMetrics.consumed.inc({ topic, outcome: 'dead_lettered' }, parked.length);
+    }
+    if (skipped > 0) messagingMetrics.consumed.inc({ topic, outcome: 'skipped' }, skipped);
+    if (events.length === 0) return;
+
+    const firstOffset = slice[0].offset;
+    const lastOffset = slice[slice.length - 1].offset;
+    const call = (list: BatchEvent[], attempt: number, isolated: boolean, first: string, last: string) =>
+      this.callBatchHandler(route.registration, { topic, partition, events: list, firstOffset: first, lastOffset: last, highWatermark, attempt, isolated, heartbeat });
+
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      try {
+        await call(events, attempt, false, firstOffset, lastOffset);
+        messagingMetrics.consumed.inc({ topic, outcome: 'ok' }, events.length);
+        return;
+      } catch (error) {
+        lastError = error;
+        messagingMetrics.retries.inc({ topic });
+        this.log.warn({ err: error, attempt, topic, partition, firstOffset, lastOffset, events: events.length }, 'batch handler failed');
+        if (attempt < this.retry.maxAttempts) await this.backoff(attempt, heartbeat);
+      }
+    }
+
+    // The batch as a whole keeps failing: find the record(s) responsible by handling them one by one.
+    this.log.warn({ err: lastError, topic, partition, firstOffset, lastOffset }, 'batch keeps failing, handling its records one at a time');
+    for (let i = 0; i < events.length; i++) {
+      if (!this.running) throw new StoppedError();
+      const event = events[i];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await call([event], attempt, true, event.offset, event.offset);
+          messagingMetrics.consumed.inc({ topic, outcome: 'ok' });
+          break;
+        } catch (error) {
+          if (attempt >= this.retry.maxAttempts) {
+            this.log.error({ err: error, attempt, topic, partition, offset: event.offset, eventId: event.envelope.eventId }, 'handler failed, dead-lettered');
+            await this.publisher.send([deadLetterRecord({ topic, partition, message: messages[i] }, 'HANDLER', error, attempt, this.options.groupId)]);
+            messagingMetrics.consumed.inc({ topic, outcome: 'dead_lettered' });
+            break;
+          }
+          messagingMetrics.retries.inc({ topic });
+          await this.backoff(attempt, heartbeat);
+        }
+      }
+      // Progress made one by one is kept even if we are stopped half-way through the slice.
+      resolveOffset(event.offset);
+    }
+  }
+
+  private async callBatchHandler(
+    registration: BatchHandlerRegistration,
+    fields: Omit<EventBatch, 'log' | 'follow'>,
+  ): Promise<void> {
+    const service = this.options.service;
+    const batch: EventBatch = {
+      ...fields,
+      log: this.log,
+      follow: (cause, definition, event) =>
+        newEnvelope(service, definition, { ...event, correlationId: cause.correlationId, causationId: cause.eventId }),
+    };
+    const timer = messagingMetrics.handlerSeconds.startTimer({ topic: fields.topic });
+    try {
+      await registration.handler(batch);
+    } finally {
+      timer();
+    }
+  }
+
   private async backoff(attempt: number, heartbeat: () => Promise<void>) {
     const delay = Math.min(this.retry.initialBackoffMs * 2 ** (attempt - 1), this.retry.maxBackoffMs);
     const until = Date.now() + delay;
@@ -181,4 +365,8 @@ export class EventConsumer {
       await heartbeat(); // a long back-off must not look like a dead consumer to the group
     }
   }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

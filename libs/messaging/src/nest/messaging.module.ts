@@ -17,12 +17,12 @@ import pino, { type Logger } from 'pino';
 import { ensureTopics } from '../admin';
 import { EventConsumer } from '../consumer';
 import { newEnvelope, type NewEvent } from '../envelopes';
-import type { HandlerRegistration } from '../handlers';
+import type { BatchHandlerRegistration, ConsumerTuning, HandlerRegistration } from '../handlers';
 import { createKafka } from '../kafka';
 import type { MessagingOptions } from '../options';
 import { OutboxRelay, type OutboxRelayOptions, type PendingEvent } from '../outbox';
 import { EventPublisher } from '../publisher';
-import { HANDLE_EVENT, type HandleEventMetadata } from './handle-event.decorator';
+import { HANDLE_EVENT, HANDLE_EVENT_BATCH, type HandleEventBatchMetadata, type HandleEventMetadata } from './handle-event.decorator';
 import { KAFKA, MESSAGING_LOGGER, MESSAGING_OPTIONS } from './tokens';
 import { KafkaHealthIndicator } from '../health';
 import { HealthIndicatorService } from '@nestjs/terminus';
@@ -33,6 +33,8 @@ export interface MessagingModuleOptions extends MessagingOptions {
   /** Topics to create at start-up besides the platform catalogue (e.g. a test's own topics). */
   extraTopics?: readonly TopicDefinition[];
   outbox?: OutboxRelayOptions;
+  /** Per consumer-group suffix: fetch/group settings, applied over what the group's decorators ask for. */
+  consumers?: Record<string, ConsumerTuning>;
 }
 
 export interface MessagingModuleAsyncOptions {
@@ -74,6 +76,8 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     const groups = new Map<string, HandlerRegistration[]>();
+    const batchGroups = new Map<string, BatchHandlerRegistration[]>();
+    const tuning = new Map<string, ConsumerTuning>();
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
@@ -90,17 +94,32 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
           });
           groups.set(meta.group, list);
         }
+        const batchMeta = this.reflector.get<HandleEventBatchMetadata | undefined>(HANDLE_EVENT_BATCH, fn);
+        if (batchMeta) {
+          const list = batchGroups.get(batchMeta.group) ?? [];
+          list.push({
+            events: batchMeta.events,
+            group: batchMeta.group,
+            name: `${instance.constructor.name}.${method}`,
+            maxBatchSize: batchMeta.maxBatchSize,
+            handler: (batch) => fn.call(instance, batch),
+          });
+          batchGroups.set(batchMeta.group, list);
+          tuning.set(batchMeta.group, { ...tuning.get(batchMeta.group), ...batchMeta.consumer });
+        }
       }
     }
     const prefix = this.options.groupPrefix ?? `yiyang.${this.options.service}`;
-    for (const [group, registrations] of groups) {
+    for (const group of new Set([...groups.keys(), ...batchGroups.keys()])) {
       const consumer = new EventConsumer(this.kafka, this.publisher, this.log, {
         groupId: `${prefix}.${group}`,
         service: this.options.service,
-        registrations,
+        registrations: groups.get(group) ?? [],
+        batchRegistrations: batchGroups.get(group) ?? [],
         retry: this.options.retry,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
         fromBeginning: this.options.fromBeginning,
+        tuning: { ...tuning.get(group), ...this.options.consumers?.[group] },
       });
       await consumer.start();
       this.consumers.push(consumer);
