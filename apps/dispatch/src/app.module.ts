@@ -5,7 +5,7 @@ import { ReadModelsModule } from './read-models/read-models.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { SERVICE } from './service';
 import { ComplaintsModule } from './complaints/complaints.service';
-import { MyDayModule } from './orders/my-day.controller';
+import { MyDayModule } from './my-day/my-day.controller';
 import { PlansModule } from './plans/plans.service';
 import { RoundsModule } from './rounds/rounds.service';
 import { EmergenciesModule } from './emergencies/emergencies.controller';

@@ -3,7 +3,9 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import {
+  AlertAcknowledged,
   AlertRaised,
+  AlertResolved,
   EmergencyAcknowledged,
   EmergencyEscalated,
   EmergencyRaised,
@@ -51,6 +53,8 @@ const ResolveInput = z.object({ outcome: z.enum(['RESOLVED', 'FALSE_ALARM']), re
 const ListQuery = PageQuery.extend({ state: z.enum(['OPEN', 'ACKNOWLEDGED', 'RESOLVED', 'FALSE_ALARM']).optional() });
 
 const RESPONDER_RADIUS_M = 3_000;
+/** The actor dispatch writes as; monitoring echoing such an action back is not a new one. */
+const SYSTEM_USER = 'system:dispatch';
 
 /** SOS / fall emergencies with an escalation ladder whose deadlines are documents (they survive restarts). */
 @Injectable()
@@ -141,6 +145,46 @@ export class EmergenciesService implements OnModuleInit {
       correlationId: ctx.envelope.correlationId,
       causationId: ctx.envelope.eventId,
     });
+  }
+
+  /**
+   * monitoring's alert was acknowledged there (the alert desk, a wall display): the emergency opened
+   * from it is acknowledged in step, so the ladder stops climbing. Loop-free by construction: an
+   * event is written only on a state change, so monitoring mirroring our own acknowledgement back
+   * (its AlertAcknowledged after our EmergencyAcknowledged) finds the emergency acknowledged already
+   * and does nothing; acknowledgements made by dispatch itself (`system:dispatch`) are skipped outright.
+   */
+  @HandleEvent(AlertAcknowledged, { group: 'emergencies' })
+  async onAlertAcknowledged(p: PayloadOf<typeof AlertAcknowledged>, ctx: EventContext): Promise<void> {
+    if ((p.kind !== 'SOS' && p.kind !== 'FALL') || !this.rm.serves(p.regionCode) || p.acknowledgedBy.userId === SYSTEM_USER) return;
+    const e = await this.col.findOne({ _id: `em-${p.alertId}` });
+    if (!e || e.state !== 'OPEN') return;
+    const at = new Date(p.acknowledgedAt);
+    const next: EmergencyDoc = { ...e, state: 'ACKNOWLEDGED', ackDeadline: null, acknowledgedAt: at, acknowledgedBy: { userId: p.acknowledgedBy.userId, role: p.acknowledgedBy.role, kind: 'MONITORING' }, version: e.version + 1 };
+    const responseSeconds = Math.max(0, Math.round((at.getTime() - e.raisedAt.getTime()) / 1000));
+    // A concurrent write (an acknowledgement through our API, an escalation) throws; the consumer retries and re-reads.
+    await this.save(next, e.version, [
+      this.events.create(EmergencyAcknowledged, { key: e._id, correlationId: ctx.envelope.correlationId, causationId: ctx.envelope.eventId, payload: { emergency: this.snapshot(next), responseSeconds, at: at.toISOString() } }),
+    ]);
+  }
+
+  /**
+   * monitoring's alert was resolved (or called a false alarm) by a person: the emergency closes with
+   * the same outcome and reason. An alert that "cleared by itself" (`resolvedBy: null`, e.g. the
+   * device came back) never closes an emergency — somebody has to have seen the elder.
+   */
+  @HandleEvent(AlertResolved, { group: 'emergencies' })
+  async onAlertResolved(p: PayloadOf<typeof AlertResolved>, ctx: EventContext): Promise<void> {
+    if ((p.kind !== 'SOS' && p.kind !== 'FALL') || !this.rm.serves(p.regionCode) || !p.resolvedBy || p.resolvedBy.userId === SYSTEM_USER) return;
+    const e = await this.col.findOne({ _id: `em-${p.alertId}` });
+    if (!e || (e.state !== 'OPEN' && e.state !== 'ACKNOWLEDGED')) return;
+    const at = new Date(p.resolvedAt);
+    const reason = `${p.reason} (monitoring)`.slice(0, 500);
+    const acknowledged = e.state === 'ACKNOWLEDGED' ? {} : { acknowledgedAt: at, acknowledgedBy: { userId: p.resolvedBy.userId, role: p.resolvedBy.role, kind: 'MONITORING' } };
+    const next: EmergencyDoc = { ...e, ...acknowledged, state: p.outcome, ackDeadline: null, closedAt: at, closeReason: reason, version: e.version + 1 };
+    await this.save(next, e.version, [
+      this.events.create(EmergencyResolved, { key: e._id, correlationId: ctx.envelope.correlationId, causationId: ctx.envelope.eventId, payload: { emergency: this.snapshot(next), outcome: p.outcome, reason, at: at.toISOString() } }),
+    ]);
   }
 
   /** A round found the elder in danger. */
@@ -240,7 +284,7 @@ export class EmergenciesService implements OnModuleInit {
         responders(2);
         guardians();
         break;
-      case 'COMMUNITY':
+      case 'COMMUNITY_WORKER':
         await dutyWorkers();
         break;
       case 'EMERGENCY_SERVICES':

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AlertRaised, DispatchTopics, MonitoringTopics } from '@yiyang/contracts';
+import { AlertAcknowledged, AlertRaised, AlertResolved, DispatchTopics, MonitoringTopics } from '@yiyang/contracts';
 import { EventPublisher, newEnvelope } from '@yiyang/messaging';
 import { collect, testKafka, uniqueSuffix, waitFor, type CollectedRecord } from '@yiyang/messaging/testing';
 import type { Principal } from '@yiyang/service-kit';
@@ -59,7 +59,7 @@ describe('emergencies (real Kafka + database)', () => {
     expect(top.notified.map((n: { kind: string }) => n.kind)).toContain('EMERGENCY_SERVICES');
     const escalations = () => sink.records.filter((r) => r.key === e.emergencyId && r.type === 'dispatch.emergency.escalated').map((r) => JSON.parse(r.value).payload.to);
     await waitFor(() => escalations().includes('EMERGENCY_SERVICES'), 'escalation events');
-    expect(escalations().slice(0, 3)).toEqual(['GUARDIAN', 'COMMUNITY', 'EMERGENCY_SERVICES']);
+    expect(escalations().slice(0, 3)).toEqual(['GUARDIAN', 'COMMUNITY_WORKER', 'EMERGENCY_SERVICES']);
 
     const guardian: Principal = { userId: 'u-son', role: 'guardian', elderIds: [elder.elderId] };
     const acked = await call(guardian, 'POST', `/emergencies/${e.emergencyId}/acknowledge`);
@@ -113,5 +113,59 @@ describe('emergencies (real Kafka + database)', () => {
     const ours = sink.records.filter((r) => r.key === `em-${sos.alertId}` && r.type === 'dispatch.emergency.raised' && r.value.includes(dutyWorkerId));
     expect(ours).toHaveLength(1);
     expect((await call(admin, 'GET', `/emergencies/em-${low.alertId}`)).statusCode).toBe(404);
+  });
+  it("follows monitoring's acknowledgement and resolution of the alert (the ladder stops), and an echo of its own acknowledgement does not loop", async () => {
+    const elder = await seedElder(app, feed, elderSnapshot(d.community));
+    const publisher = new EventPublisher(testKafka());
+    const identity = (alertId: string) => ({ alertId, kind: 'SOS' as const, severity: 'CRITICAL' as const, deviceId: `dev-${alertId}`, deviceKind: 'SOS_BUTTON' as const, elderId: elder.elderId, regionCode: d.community, regionPath: elder.regionPath });
+    const raisedAt = new Date().toISOString();
+    const raise = (alertId: string) =>
+      newEnvelope('monitoring', AlertRaised, { key: alertId, payload: { ...identity(alertId), location: HOME, raisedAt, reason: 'button pressed', evidence: [], ackDeadline: new Date(Date.now() + 60_000).toISOString(), notify: 'RESPONDER' as const, emergency: true } });
+    const ack = (alertId: string, userId: string) =>
+      newEnvelope('monitoring', AlertAcknowledged, { key: alertId, payload: { ...identity(alertId), raisedAt, acknowledgedAt: new Date().toISOString(), acknowledgedBy: { userId, role: 'civil_affairs_admin' }, responseSeconds: 5 } });
+    const send = (envelopes: object[]) => publisher.publish(envelopes as never, () => MonitoringTopics.alerts.name);
+    const state = async (id: string) => {
+      const r = await call(admin, 'GET', `/emergencies/${id}`);
+      return r.statusCode === 200 ? r.json() : null;
+    };
+    const ofType = (key: string, type: string) => sink.records.filter((r) => r.key === key && r.type === type && r.value.includes(dutyWorkerId));
+
+    // 1. Acknowledged at monitoring's alert desk → acknowledged here, twice delivered → once.
+    const a1 = `al-${uniqueSuffix()}`;
+    await send([raise(a1)]);
+    await waitFor(async () => (await state(`em-${a1}`))?.state === 'OPEN', 'the emergency from the alert');
+    await send([ack(a1, 'desk-1'), ack(a1, 'desk-1')]);
+    const acked = await waitFor(async () => {
+      const e = await state(`em-${a1}`);
+      return e?.state === 'ACKNOWLEDGED' ? e : null;
+    }, 'acknowledged in step with monitoring');
+    expect(acked).toMatchObject({ acknowledgedBy: { userId: 'desk-1', kind: 'MONITORING' }, ackDeadline: null });
+    await waitFor(() => ofType(`em-${a1}`, 'dispatch.emergency.acknowledged').length > 0, 'acknowledged event');
+    // Ack deadlines are 2 s here: were the ladder still running it would have climbed by now.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await state(`em-${a1}`)).step).toBe(acked.step);
+    expect(ofType(`em-${a1}`, 'dispatch.emergency.acknowledged')).toHaveLength(1);
+
+    // 2. Resolved in monitoring → closed here with the outcome and reason.
+    await send([newEnvelope('monitoring', AlertResolved, { key: a1, payload: { ...identity(a1), raisedAt, resolvedAt: new Date().toISOString(), outcome: 'FALSE_ALARM' as const, reason: '误触', resolvedBy: { userId: 'desk-1', role: 'civil_affairs_admin' } } })]);
+    await waitFor(async () => (await state(`em-${a1}`))?.state === 'FALSE_ALARM', 'closed in step with monitoring');
+    expect((await state(`em-${a1}`)).closeReason).toContain('误触');
+    await waitFor(() => ofType(`em-${a1}`, 'dispatch.emergency.resolved').length === 1, 'resolved event');
+
+    // 3. Acknowledged here first; monitoring mirroring it back (its own AlertAcknowledged) changes nothing.
+    const a2 = `al-${uniqueSuffix()}`;
+    await send([raise(a2)]);
+    await waitFor(async () => (await state(`em-${a2}`))?.state === 'OPEN', 'the second emergency');
+    const guardian: Principal = { userId: 'u-daughter', role: 'guardian', elderIds: [elder.elderId] };
+    expect((await call(guardian, 'POST', `/emergencies/em-${a2}/acknowledge`)).json()).toMatchObject({ state: 'ACKNOWLEDGED', acknowledgedBy: { userId: 'u-daughter' } });
+    await send([ack(a2, 'system:dispatch'), ack(a2, 'desk-2')]);
+    // A marker alert on the same partition (keyed like a2): once it is handled, so are the two acknowledgements.
+    const marker = `al-${uniqueSuffix()}`;
+    await send([{ ...raise(marker), key: a2 }]);
+    await waitFor(async () => (await state(`em-${marker}`)) !== null, 'the marker alert');
+    expect(await state(`em-${a2}`)).toMatchObject({ state: 'ACKNOWLEDGED', acknowledgedBy: { userId: 'u-daughter', kind: 'GUARDIAN' } });
+    await waitFor(() => ofType(`em-${a2}`, 'dispatch.emergency.acknowledged').length > 0, 'acknowledged event');
+    expect(ofType(`em-${a2}`, 'dispatch.emergency.acknowledged')).toHaveLength(1);
+    await publisher.disconnect();
   });
 });

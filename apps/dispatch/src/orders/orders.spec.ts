@@ -61,9 +61,21 @@ describe('orders and matching (real Kafka + database)', () => {
     const caregiver: Principal = { userId: 'u-cg', role: 'caregiver', caregiverId: near.caregiverId };
     const offers = await call(caregiver, 'GET', '/offers?mine=1');
     expect(offers.json().items.map((o: { orderId: string }) => o.orderId)).toContain(order.orderId);
+    // My day: the offer waits for an answer, with whom, where and what.
+    const before = (await call(caregiver, 'GET', '/my-day')).json();
+    expect(before.offers).toEqual([
+      expect.objectContaining({ orderId: order.orderId, elder: expect.objectContaining({ name: '张桂兰', address: '文北里 3 号' }), item: expect.objectContaining({ code: 'BATHING_ASSIST' }), next: expect.objectContaining({ action: 'ACCEPT', path: `/offers/${order.orderId}/accept` }) }),
+    ]);
+    expect(before.route).toEqual([]);
     const accepted = await call(caregiver, 'POST', `/offers/${order.orderId}/accept`);
     expect(accepted.statusCode).toBe(200);
     expect(accepted.json().state).toBe('ACCEPTED');
+    // …and once accepted it is a stop on today's route, with what to do next.
+    const after = (await call(caregiver, 'GET', '/my-day')).json();
+    expect(after).toMatchObject({ offers: [], summary: { stops: 1, offers: 0 } });
+    expect(after.route[0]).toMatchObject({ seq: 1, orderId: order.orderId, state: 'ACCEPTED', elder: { name: '张桂兰' }, notes: '下午洗澡', next: { action: 'SET_OFF', path: `/orders/${order.orderId}/en-route` } });
+    expect(after.route[0].legMeters).toBeGreaterThan(150);
+    expect((await call(guardian, 'GET', '/my-day')).statusCode).toBe(403);
 
     // Illegal: rating before completion names the current state.
     const early = await call(guardian, 'POST', `/orders/${order.orderId}/rating`, { stars: 5 });

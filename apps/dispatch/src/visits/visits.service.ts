@@ -72,7 +72,7 @@ export class VisitsService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.visits as never);
-    await ensureIndexes(this.visits as never, ['caregiverId', 'providerId', 'state', 'regionPath']);
+    await ensureIndexes(this.visits as never, ['caregiverId', 'providerId', 'state', 'regionPath', 'serviceDate']);
     this.scheduler.on('checkout', (d) => this.onMissingCheckOut(d));
   }
 

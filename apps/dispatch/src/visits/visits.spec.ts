@@ -131,11 +131,22 @@ describe('visit verification (real Kafka + database)', () => {
     const out2 = (await call(a.caregiver, 'POST', `/visits/${v2.visitId}/check-out`, { location: a.elder.home })).json();
     expect(out2.flags).toContain('OVERLAP');
 
-    // Three hours later (60 booked + 120 grace have passed) the scheduler flags the missing check-out.
-    await waitFor(async () => {
-      await app.get(Scheduler).tick(new Date(Date.now() + 3 * 3_600_000));
-      return (await call(a.caregiver, 'GET', `/visits/${v1.visitId}`)).json().state === 'FLAGGED';
-    }, 'missing check-out flag');
+    // A durable deadline is set for the booked end + 120 min grace (check-in 50 min ago + 60 booked + 120).
+    const scheduler = app.get(Scheduler);
+    const deadline = await scheduler.deadlines.findOne({ _id: `checkout:${v1.visitId}` });
+    expect(deadline).toMatchObject({ kind: 'checkout', refId: v1.visitId });
+    expect(Math.abs((deadline?.dueAt.getTime() ?? 0) - (Date.now() - 50 * 60_000 + 180 * 60_000))).toBeLessThan(120_000);
+    // Time passes: the deadline falls due (moved, not a clock run ahead — a future clock would also work every
+    // recurring job of the service on each pass, which is what made this test slow on a loaded machine).
+    await scheduler.deadlines.updateOne({ _id: deadline?._id as string }, { $set: { dueAt: new Date(Date.now() - 1000) } });
+    await waitFor(
+      async () => {
+        await scheduler.tick();
+        return (await call(a.caregiver, 'GET', `/visits/${v1.visitId}`)).json().state === 'FLAGGED';
+      },
+      'missing check-out flag',
+      150_000,
+    );
     expect((await call(a.caregiver, 'GET', `/visits/${v1.visitId}`)).json()).toMatchObject({ flags: ['MISSING_CHECK_OUT'], endedAt: null });
     expect((await published(v1.visitId, 'dispatch.visit.flagged')).payload.flags).toEqual(['MISSING_CHECK_OUT']);
 

@@ -77,6 +77,55 @@ export const OrderPlaced = defineEvent({
   payload: z.object({ order: OrderSnapshot }),
 });
 
+/**
+ * A command: place an order (the Kafka twin of `POST /orders`). `requestId` is the requester's
+ * idempotency key: the order id is derived from (requestedBy.userId, requestId) exactly as for the
+ * HTTP `Idempotency-Key`, so a double tap — by either path, delivered any number of times — makes
+ * one order. `requestedBy` is the authenticated principal as the trusted producer saw it; dispatch
+ * applies the same rules as for the API (a guardian only for their elders, an operator only where
+ * its provider is contracted, the bureau within its region).
+ */
+export const PlaceOrderRequested = defineEvent({
+  topic: DispatchTopics.orderRequests,
+  type: 'dispatch.order.place-requested',
+  version: 1,
+  payload: z.object({
+    requestId: z.string().regex(/^[\w.:-]{8,100}$/),
+    requestedBy: z.object({
+      userId: z.string().min(1),
+      role: z.string().min(1),
+      regionCode: RegionCodeSchema.optional(),
+      providerId: z.string().optional(),
+      elderIds: z.array(z.string()).optional(),
+    }),
+    elderId: z.string().min(1),
+    itemCode: z.string().regex(/^[A-Z][A-Z0-9_]{1,39}$/),
+    /** Absent = as soon as possible. */
+    window: z.object({ from: Instant, to: Instant }).optional(),
+    quantity: z.number().positive().max(100).optional(),
+    notes: z.string().max(500).default(''),
+    priority: OrderPrioritySchema.default('NORMAL'),
+  }),
+});
+
+/** A PlaceOrderRequested that was refused (on the orders topic, keyed by the order id it would have had). */
+export const OrderRequestRejected = defineEvent({
+  topic: DispatchTopics.orders,
+  type: 'dispatch.order.request-rejected',
+  version: 1,
+  payload: z.object({
+    requestId: z.string(),
+    orderId: z.string(),
+    elderId: z.string(),
+    requestedBy: z.object({ userId: z.string(), role: z.string() }),
+    code: z.string(),
+    message: z.string(),
+    messageZh: z.string(),
+    field: z.string().nullable(),
+    at: Instant,
+  }),
+});
+
 /** Matching chose a caregiver and offered the order to them (state ASSIGNED). */
 export const OrderAssigned = defineEvent({
   topic: DispatchTopics.orders,
@@ -203,7 +252,7 @@ export const ComplaintResolved = defineEvent({
 
 // ───────────────────────────── emergencies ─────────────────────────────
 
-export const EscalationLevelSchema = z.enum(['RESPONDER', 'GUARDIAN', 'COMMUNITY', 'EMERGENCY_SERVICES']);
+export const EscalationLevelSchema = z.enum(['RESPONDER', 'GUARDIAN', 'COMMUNITY_WORKER', 'EMERGENCY_SERVICES']);
 export type EscalationLevel = z.infer<typeof EscalationLevelSchema>;
 
 export const EmergencyStateSchema = z.enum(['OPEN', 'ACKNOWLEDGED', 'RESOLVED', 'FALSE_ALARM']);

@@ -7,7 +7,7 @@ import type { EscalationLevel } from '@yiyang/contracts';
  * notifies the next circle again, up to emergency services, and then keeps reminding at the top
  * until someone acknowledges. Nobody is ever "done" with an unacknowledged emergency.
  */
-export const LADDER: readonly EscalationLevel[] = ['RESPONDER', 'GUARDIAN', 'COMMUNITY', 'EMERGENCY_SERVICES'];
+export const LADDER: readonly EscalationLevel[] = ['RESPONDER', 'GUARDIAN', 'COMMUNITY_WORKER', 'EMERGENCY_SERVICES'];
 
 export function nextLevel(level: EscalationLevel): EscalationLevel {
   const i = LADDER.indexOf(level);
