@@ -135,6 +135,21 @@ for (const role of Object.keys(HOME) as RoleName[]) {
   });
 }
 
+// 1b. The caregiver's phone view shows today's route from dispatch's /my-day (or says the day is empty).
+check('caregiver-my-day', async (c) => {
+  await signIn(c.page, 'caregiver');
+  await c.page.getByRole('tab', { name: '今日服务' }).click();
+  const summary = c.page.locator('[data-testid=day-summary]');
+  const empty = c.page.getByText('今天没有安排服务');
+  await Promise.race([summary.waitFor({ timeout: 30_000 }), empty.waitFor({ timeout: 30_000 })]).catch(() => fail('My day showed neither the route summary nor the empty day'));
+  if (await c.page.locator('[data-testid=caregiver-page] .ant-alert-error').count()) fail('My day shows an error');
+  const day = await apiFromPage(c.page, 'GET', '/my-day');
+  const body = day.json as { route?: unknown[]; summary?: { stops?: number } } | null;
+  if (day.status !== 200 || !Array.isArray(body?.route)) fail(`/my-day answered ${day.status}: ${JSON.stringify(day.json).slice(0, 200)}`);
+  if ((await summary.count()) && body?.summary?.stops !== (await c.page.locator('[data-testid=day-item]').count())) fail('the route on screen does not match /my-day');
+  await c.shot('my-day');
+});
+
 // 2. The supervisor's dashboard draws its charts (canvas with pixels) and the region figures.
 check('dashboard-renders-charts', async (c) => {
   await signIn(c.page, 'civil_affairs_admin');

@@ -3,13 +3,12 @@ import { Alert, Button, Card, Input, Layout, List, Modal, Radio, Space, Tabs, Ta
 import { useState } from 'react';
 import { get, itemsOf, post, qs } from '../../api/client';
 import { LangSwitch, UserBox } from '../../components/AppLayout';
-import { isMissingEndpoint } from '../../api/errors';
 import { AsyncView } from '../../components/AsyncView';
 import { useAction } from '../../lib/actions';
 import { chinaTime } from '../../lib/format';
 import { currentPosition, parseLatLng, type LatLng } from '../../lib/geo';
 import { useI18n } from '../../lib/i18n';
-import { label, ORDER_STATE_COLORS, ORDER_STATES } from '../../lib/labels';
+import { label, ORDER_STATE_COLORS, ORDER_STATES, VISIT_STATES } from '../../lib/labels';
 import { useApi } from '../../lib/useApi';
 import { useItemName } from '../../lib/catalogue';
 
@@ -28,44 +27,69 @@ interface Offer {
   notes?: string;
   order?: { itemCode: string; window?: { from: string; to: string } };
 }
-interface DayItem {
-  orderId: string;
-  visitId?: string | null;
-  itemCode: string;
-  itemName?: string;
+/** dispatch's GET /my-day (docs/adr/0007-dispatch.md, "My day"). */
+interface DayElder {
   elderId: string;
-  elderName?: string;
-  address?: string;
-  homeAddress?: string;
-  home?: LatLng;
-  state: string;
-  window?: { from: string; to: string; asap: boolean };
+  name: string | null;
+  address: string | null;
+  location: LatLng | null;
+}
+interface DayItemInfo {
+  code: string;
+  nameZh: string;
+  nameEn: string;
   bookedMinutes?: number;
 }
-
-const WORKING = ['ACCEPTED', 'EN_ROUTE', 'CHECKED_IN'];
-const DONE_TODAY = ['CHECKED_OUT', 'VERIFIED', 'FLAGGED', 'COMPLETED', 'RATED'];
-
-/** My day: dispatch's /my-day when it exists, else my own orders (dispatch scopes them to me), open ones first. */
-async function loadMyDay(): Promise<DayItem[]> {
-  try {
-    const r = await get<unknown>('/my-day');
-    return itemsOf<DayItem>(Array.isArray(r) ? r : ((r as { items?: unknown })?.items ?? (r as { orders?: unknown })?.orders ?? r));
-  } catch (e) {
-    if (!isMissingEndpoint(e)) throw e;
-  }
-  const today = chinaTime(new Date().toISOString()).slice(0, 10);
-  const mine = itemsOf<DayItem & { placedAt: string }>(await get<unknown>(`/orders${qs({ pageSize: 100 })}`));
-  return mine
-    .filter((o) => WORKING.includes(o.state) || (DONE_TODAY.includes(o.state) && chinaTime(o.placedAt).slice(0, 10) === today))
-    .sort((a, b) => Number(DONE_TODAY.includes(a.state)) - Number(DONE_TODAY.includes(b.state)) || a.placedAt.localeCompare(b.placedAt));
+interface NextAction {
+  action: 'ACCEPT' | 'SET_OFF' | 'CHECK_IN' | 'CHECK_OUT' | string;
+  path: string;
+  labelZh: string;
+  labelEn: string;
+}
+interface Stop {
+  seq: number;
+  orderId: string;
+  visitId?: string | null;
+  state: string;
+  elder: DayElder;
+  item: DayItemInfo;
+  window: { from: string; to: string; asap: boolean };
+  notes?: string;
+  next: NextAction | null;
+  travelMinutes: number;
+  legMeters: number;
+  plannedStart: string;
+  late: boolean;
+}
+interface DoneVisit {
+  visitId: string;
+  state: string;
+  flags: string[];
+  elder: DayElder;
+  item: DayItemInfo;
+  startedAt: string;
+  endedAt: string | null;
+}
+interface RoundCard {
+  roundId: string;
+  dueOn: string;
+  dueToday: boolean;
+  overdue: boolean;
+  elder: DayElder;
+}
+interface MyDayResponse {
+  date: string;
+  summary: { stops: number; done: number; roundsDue: number; travelMeters: number; serviceMinutes: number; late: number };
+  route: Stop[];
+  done: DoneVisit[];
+  rounds: RoundCard[];
 }
 
 /** Mobile-width: the caregiver works from a phone at the door. */
 export function CaregiverPage() {
   const { t } = useI18n();
   const offers = useApi(() => get<unknown>(`/offers${qs({ mine: 1 })}`).then(itemsOf<Offer>), 'offers', 5_000);
-  const day = useApi(loadMyDay, 'my-day', 10_000);
+  const day = useApi(() => get<MyDayResponse>('/my-day'), 'my-day', 10_000);
   return (
     <Layout style={{ minHeight: '100vh', background: '#f5f7fa' }}>
       <Layout.Header style={{ background: '#fff', display: 'flex', justifyContent: 'space-between', alignItems: 'center', paddingInline: 12 }}>
@@ -141,50 +165,133 @@ function Offers({ offers, onAccepted }: { offers: { data?: Offer[]; error: unkno
   );
 }
 
-function MyDay({ day }: { day: { data?: DayItem[]; error: unknown; loading: boolean; reload: () => void } }) {
+function MyDay({ day }: { day: { data?: MyDayResponse; error: unknown; loading: boolean; reload: () => void } }) {
   const { t, lang } = useI18n();
-  const itemName = useItemName();
-  const [punch, setPunch] = useState<{ item: DayItem; kind: 'check-in' | 'check-out' } | null>(null);
+  const act = useAction();
+  const [punch, setPunch] = useState<{ item: Stop; kind: 'check-in' | 'check-out' } | null>(null);
+  const [round, setRound] = useState<RoundCard | null>(null);
+  const itemName = (i: DayItemInfo) => (lang === 'en' ? i.nameEn : i.nameZh);
+  const onNext = (s: Stop) => {
+    const next = s.next;
+    if (!next) return;
+    if (next.action === 'CHECK_IN') return setPunch({ item: s, kind: 'check-in' });
+    if (next.action === 'CHECK_OUT') return setPunch({ item: s, kind: 'check-out' });
+    void act({ run: () => post(next.path, {}), done: lang === 'en' ? next.labelEn : next.labelZh }).then((ok) => ok && day.reload());
+  };
   return (
     <>
-      <AsyncView {...day} isEmpty={(d) => !d.length} emptyText={t('今天没有安排服务', 'Nothing planned today')}>
-        {(rows) => (
-          <List
-            dataSource={rows}
-            renderItem={(v) => (
-              <Card style={{ marginBottom: 12 }} data-testid="day-item" data-state={v.state}>
-                <Space direction="vertical" style={{ width: '100%' }}>
-                  <Space style={{ justifyContent: 'space-between', width: '100%' }}>
-                    <Typography.Text strong style={{ fontSize: 18 }}>
-                      {v.itemName ?? itemName(v.itemCode)}
+      <AsyncView {...day} isEmpty={(d) => !d.route.length && !d.done.length && !d.rounds.length} emptyText={t('今天没有安排服务', 'Nothing planned today')}>
+        {(d) => (
+          <Space direction="vertical" style={{ width: '100%' }}>
+            <Typography.Text type="secondary" data-testid="day-summary">
+              {t(
+                `${d.summary.stops} 个上门点 · 路程约 ${(d.summary.travelMeters / 1000).toFixed(1)} 公里 · 服务 ${d.summary.serviceMinutes} 分钟${d.summary.late ? ` · ${d.summary.late} 个可能迟到` : ''}`,
+                `${d.summary.stops} stops · about ${(d.summary.travelMeters / 1000).toFixed(1)} km · ${d.summary.serviceMinutes} min of service${d.summary.late ? ` · ${d.summary.late} may be late` : ''}`,
+              )}
+            </Typography.Text>
+            <List
+              dataSource={d.route}
+              renderItem={(s) => (
+                <Card style={{ marginBottom: 12 }} data-testid="day-item" data-state={s.state}>
+                  <Space direction="vertical" style={{ width: '100%' }}>
+                    <Space style={{ justifyContent: 'space-between', width: '100%' }}>
+                      <Typography.Text strong style={{ fontSize: 18 }}>
+                        {s.seq}. {itemName(s.item)}
+                      </Typography.Text>
+                      <Tag color={ORDER_STATE_COLORS[s.state]}>{label(ORDER_STATES, s.state, lang)}</Tag>
+                    </Space>
+                    <Typography.Text>{[s.elder.name, s.elder.address].filter(Boolean).join(' · ')}</Typography.Text>
+                    <Typography.Text type="secondary">
+                      {t(`预计 ${chinaTime(s.plannedStart).slice(11)} 到达`, `Expected at ${chinaTime(s.plannedStart).slice(11)}`)}
+                      {s.travelMinutes ? t(` · 路上约 ${s.travelMinutes} 分钟`, ` · ${s.travelMinutes} min on the way`) : ''}
+                      {s.window.asap ? t(' · 尽快上门', ' · as soon as possible') : ` · ${chinaTime(s.window.from).slice(11)}–${chinaTime(s.window.to).slice(11)}`}
                     </Typography.Text>
-                    <Tag color={ORDER_STATE_COLORS[v.state]}>{label(ORDER_STATES, v.state, lang)}</Tag>
+                    {s.late && <Tag color="orange">{t('可能迟到，请联系家属', 'May be late: call the family')}</Tag>}
+                    {!!s.notes && <Typography.Text type="secondary">{t('家属留言：', 'Note: ')}{s.notes}</Typography.Text>}
+                    {s.next && (
+                      <Button type="primary" size="large" block icon={<EnvironmentOutlined />} onClick={() => onNext(s)} data-testid={s.next.action === 'CHECK_OUT' ? 'check-out' : s.next.action === 'CHECK_IN' ? 'check-in' : 'next-action'}>
+                        {lang === 'en' ? s.next.labelEn : s.next.labelZh}
+                      </Button>
+                    )}
                   </Space>
-                  <Typography.Text>{[v.elderName, v.address ?? v.homeAddress].filter(Boolean).join(' · ')}</Typography.Text>
-                  {v.window && <Typography.Text type="secondary">{chinaTime(v.window.from)} – {chinaTime(v.window.to).slice(11)}</Typography.Text>}
-                  {['ACCEPTED', 'EN_ROUTE', 'ASSIGNED'].includes(v.state) && (
-                    <Button type="primary" size="large" block icon={<EnvironmentOutlined />} onClick={() => setPunch({ item: v, kind: 'check-in' })} data-testid="check-in">
-                      {t('到达签到', 'Check in')}
-                    </Button>
+                </Card>
+              )}
+            />
+            {d.rounds.length > 0 && (
+              <Card size="small" title={t('巡访', 'Visiting rounds')} data-testid="day-rounds">
+                <List
+                  dataSource={d.rounds}
+                  renderItem={(r) => (
+                    <List.Item actions={[<Button key="record" onClick={() => setRound(r)}>{t('记录巡访', 'Record')}</Button>]}>
+                      <Space direction="vertical" size={0}>
+                        <Typography.Text>{[r.elder.name, r.elder.address].filter(Boolean).join(' · ')}</Typography.Text>
+                        <Typography.Text type={r.overdue ? 'danger' : 'secondary'}>
+                          {r.overdue ? t(`已逾期（应于 ${r.dueOn}）`, `Overdue (due ${r.dueOn})`) : t(`应于 ${r.dueOn} 前`, `Due by ${r.dueOn}`)}
+                        </Typography.Text>
+                      </Space>
+                    </List.Item>
                   )}
-                  {v.state === 'CHECKED_IN' && (
-                    <Button type="primary" size="large" block icon={<EnvironmentOutlined />} onClick={() => setPunch({ item: v, kind: 'check-out' })} data-testid="check-out">
-                      {t('服务完成签退', 'Check out')}
-                    </Button>
-                  )}
-                </Space>
+                />
               </Card>
             )}
-          />
+            {d.done.length > 0 && (
+              <Card size="small" title={t('今日已完成', 'Done today')} data-testid="day-done">
+                <List
+                  dataSource={d.done}
+                  renderItem={(v) => (
+                    <List.Item>
+                      <Space direction="vertical" size={0}>
+                        <Typography.Text>
+                          {itemName(v.item)} · {v.elder.name ?? ''}
+                        </Typography.Text>
+                        <Typography.Text type="secondary">
+                          {chinaTime(v.startedAt).slice(11)}–{v.endedAt ? chinaTime(v.endedAt).slice(11) : '…'}
+                        </Typography.Text>
+                      </Space>
+                      <Tag color={v.state === 'FLAGGED' ? 'orange' : v.state === 'IN_PROGRESS' ? 'processing' : 'green'}>{label(VISIT_STATES, v.state, lang)}</Tag>
+                    </List.Item>
+                  )}
+                />
+              </Card>
+            )}
+          </Space>
         )}
       </AsyncView>
       <PunchDialog punch={punch} onClose={(changed) => (setPunch(null), changed && day.reload())} />
+      <RoundDialog round={round} onClose={(changed) => (setRound(null), changed && day.reload())} />
     </>
   );
 }
 
+/** A visiting round's finding: fine, needs a service (dispatch opens an order) or urgent (an emergency). */
+function RoundDialog({ round, onClose }: { round: RoundCard | null; onClose: (changed: boolean) => void }) {
+  const { t } = useI18n();
+  const act = useAction();
+  const [finding, setFinding] = useState<'FINE' | 'NEEDS_SERVICE' | 'URGENT'>('FINE');
+  const [itemCode, setItemCode] = useState('');
+  const [notes, setNotes] = useState('');
+  if (!round) return null;
+  const submit = async () => {
+    const body = { finding, notes, ...(finding === 'NEEDS_SERVICE' ? { itemCode: itemCode.trim().toUpperCase() } : {}) };
+    if (await act({ run: () => post(`/rounds/${round.roundId}/complete`, body), done: t('巡访已记录', 'Round recorded') })) onClose(true);
+  };
+  return (
+    <Modal open title={t('记录巡访', 'Record the round')} okText={t('提交', 'Submit')} cancelText={t('取消', 'Cancel')} onOk={submit} onCancel={() => onClose(false)} okButtonProps={{ disabled: finding === 'NEEDS_SERVICE' && !itemCode.trim() }}>
+      <Radio.Group value={finding} onChange={(e) => setFinding(e.target.value)}>
+        <Space direction="vertical">
+          <Radio value="FINE">{t('一切正常', 'All is well')}</Radio>
+          <Radio value="NEEDS_SERVICE">{t('需要服务（将生成服务订单）', 'Needs a service (an order is placed)')}</Radio>
+          <Radio value="URGENT">{t('紧急情况（将启动紧急响应）', 'Urgent (an emergency is raised)')}</Radio>
+        </Space>
+      </Radio.Group>
+      {finding === 'NEEDS_SERVICE' && <Input style={{ marginTop: 12 }} placeholder={t('服务项目编码，如 HOME_CLEANING', 'Service item code, e.g. HOME_CLEANING')} value={itemCode} onChange={(e) => setItemCode(e.target.value)} />}
+      <Input.TextArea style={{ marginTop: 12 }} rows={3} placeholder={t('情况记录', 'Notes')} value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={2000} />
+    </Modal>
+  );
+}
+
 /** Check-in/out: the browser's position first; when refused or unavailable, a manual fallback for the demo. */
-function PunchDialog({ punch, onClose }: { punch: { item: DayItem; kind: 'check-in' | 'check-out' } | null; onClose: (changed: boolean) => void }) {
+function PunchDialog({ punch, onClose }: { punch: { item: Stop; kind: 'check-in' | 'check-out' } | null; onClose: (changed: boolean) => void }) {
   const { t } = useI18n();
   const act = useAction();
   const [mode, setMode] = useState<'gps' | 'home' | 'typed'>('gps');
@@ -203,11 +310,11 @@ function PunchDialog({ punch, onClose }: { punch: { item: DayItem; kind: 'check-
       accuracy = fix?.accuracyMeters ?? null;
       if (!location) {
         setGpsFailed(true);
-        setMode(item.home ? 'home' : 'typed');
+        setMode(item.elder.location ? 'home' : 'typed');
         setBusy(false);
         return;
       }
-    } else if (mode === 'home') location = item.home ?? null;
+    } else if (mode === 'home') location = item.elder.location ?? null;
     else location = parseLatLng(typed);
     if (!location) {
       setBusy(false);
@@ -238,7 +345,7 @@ function PunchDialog({ punch, onClose }: { punch: { item: DayItem; kind: 'check-
       <Radio.Group value={mode} onChange={(e) => setMode(e.target.value)}>
         <Space direction="vertical">
           <Radio value="gps">{t('使用手机定位（推荐）', 'Use my phone’s position (recommended)')}</Radio>
-          {item.home && <Radio value="home">{t('演示：使用老人住址位置', 'Demo: use the elder’s home position')}</Radio>}
+          {item.elder.location && <Radio value="home">{t('演示：使用老人住址位置', 'Demo: use the elder’s home position')}</Radio>}
           <Radio value="typed">{t('手动输入坐标（纬度, 经度）', 'Type coordinates (lat, lng)')}</Radio>
         </Space>
       </Radio.Group>
