@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AnomaliesController } from './anomalies/anomalies.controller';
 import { AnomaliesService } from './anomalies/anomalies.service';
+import { CaregiverSubsidiesService } from './caregivers/caregiver-subsidies.service';
 import { BudgetsController } from './budgets/budgets.controller';
 import { BudgetsService } from './budgets/budgets.service';
 import { UtilisationService } from './budgets/utilisation.service';
@@ -21,7 +22,7 @@ import { SettlementsService } from './settlements/settlements.service';
  */
 @Module({
   controllers: [PoliciesController, EntitlementsController, LedgerController, AccountsController, BudgetsController, SettlementsController, AnomaliesController],
-  providers: [RegistryView, PoliciesService, EntitlementsService, AccountsService, PostingsService, BudgetsService, UtilisationService, SettlementsService, AnomaliesService],
+  providers: [RegistryView, PoliciesService, EntitlementsService, AccountsService, PostingsService, BudgetsService, UtilisationService, SettlementsService, AnomaliesService, CaregiverSubsidiesService],
   exports: [RegistryView, PoliciesService, EntitlementsService, AccountsService, PostingsService, BudgetsService, SettlementsService],
 })
 export class BillingModule {}

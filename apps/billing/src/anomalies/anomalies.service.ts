@@ -7,13 +7,14 @@ import type { Journal } from '../ledger/journal';
 import { RegistryView, type ElderFacts } from '../registry-view/registry-view.service';
 import { MonthRegex } from '../shared/dates';
 import { forbidden } from '../shared/scope';
-import { abovePeers, overlapping, whileInactive, type Anomaly, type ChargeFacts } from './domain/detect';
+import { abovePeers, duringAbsence, overlapping, whileInactive, type AbsenceFacts, type Anomaly, type ChargeFacts } from './domain/detect';
 
 const Query = z.object({ month: z.string().regex(MonthRegex, 'must be a month yyyy-mm'), factor: z.coerce.number().min(1.1).max(20).default(2) });
 
 /**
  * Audit listing for a month: overlapping charged services of one elder, services charged on or
- * after the elder died or moved out, and providers billing far above their peers per elder. Each
+ * after the elder died or moved out, services that started while the elder was recorded away or in
+ * hospital (the registry's absences), and providers billing far above their peers per elder. Each
  * finding links to the visits (dispatch) and the charges (ledger). Charges already reversed are
  * left out — they have been corrected.
  */
@@ -43,10 +44,13 @@ export class AnomaliesService {
     const live = charges.filter((c) => !reversed.has(c.visitId));
     const elderIds = [...new Set(live.map((c) => c.elderId))];
     const elders = new Map<string, ElderFacts>();
+    const absences: AbsenceFacts[] = [];
     for (let i = 0; i < elderIds.length; i += 500) {
-      for (const e of await this.view.elders.find({ _id: { $in: elderIds.slice(i, i + 500) } }, { projection: { statusHistory: 1 } }).toArray()) elders.set(e._id, e);
+      const ids = elderIds.slice(i, i + 500);
+      for (const e of await this.view.elders.find({ _id: { $in: ids } }, { projection: { statusHistory: 1 } }).toArray()) elders.set(e._id, e);
+      absences.push(...(await this.view.absences.find({ elderId: { $in: ids } }).toArray()));
     }
-    const found: Anomaly[] = [...overlapping(live), ...whileInactive(live, elders), ...abovePeers(live, factor)];
+    const found: Anomaly[] = [...overlapping(live), ...whileInactive(live, elders), ...duringAbsence(live, absences), ...abovePeers(live, factor)];
     return {
       month,
       regionCode: principal.regionCode,

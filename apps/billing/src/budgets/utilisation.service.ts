@@ -11,8 +11,9 @@ const Query = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
 type Row = { paidFen: number; heldFen: number; charges: number };
 
 /**
- * Utilisation per fund source, policy and region for a year, summed from charge and reversal
- * journals in one streaming pass (net of reversals). Regions are the elder's county and street.
+ * Utilisation per fund source, policy and region for a year, summed from charge, reversal and
+ * caregiver-subsidy journals in one streaming pass (net of reversals). Regions are the elder's (or
+ * caregiver's) county and street.
  */
 @Injectable()
 export class UtilisationService {
@@ -35,7 +36,7 @@ export class UtilisationService {
       m.set(k, r);
     };
     const cursor = this.ledger.find(
-      { regionPath: principal.regionCode, kind: { $in: ['CHARGE', 'REVERSAL'] } },
+      { regionPath: principal.regionCode, kind: { $in: ['CHARGE', 'REVERSAL', 'CAREGIVER_SUBSIDY'] } },
       { projection: { kind: 1, parts: 1, regionPath: 1, serviceDate: 1 } },
     );
     for await (const j of cursor) {

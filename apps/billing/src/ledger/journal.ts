@@ -24,8 +24,9 @@ export interface ChargePart {
  */
 export interface Journal {
   _id: string;
-  kind: 'CHARGE' | 'REVERSAL' | 'CREDIT';
+  kind: 'CHARGE' | 'REVERSAL' | 'CREDIT' | 'CAREGIVER_SUBSIDY';
   sourceEventId: string;
+  /** The elder concerned ('' for caregiver subsidies, which concern a caregiver). */
   elderId: string;
   regionCode: string;
   regionPath: string[];
@@ -56,7 +57,7 @@ export interface Journal {
   parts?: ChargePart[];
   reverses?: string;
   reason?: string;
-  // Credits:
+  // Credits and caregiver subsidies:
   policyCode?: string;
   period?: string;
   amountFen?: number;
@@ -66,9 +67,13 @@ export interface Journal {
    * document per elder instead of scanning the ledger.
    */
   events?: OutboxEntry[];
+  /** The outbox document the events are copied into (default: the elder's, `lob:<elderId>`). */
+  outboxKey?: string;
 }
 
 export const chargeIdOf = (visitId: string) => `chg:${visitId}`;
 export const reversalIdOf = (visitId: string) => `rev:${visitId}`;
+/** Entry subsidy: once per caregiver and policy; skill allowance: once per caregiver, policy and month. */
+export const caregiverSubsidyIdOf = (policyCode: string, caregiverId: string, month?: string) => (month ? `cgs:${policyCode}:${caregiverId}:${month}` : `cgs:${policyCode}:${caregiverId}`);
 /** A key safe as a field name (no dots, no leading $). */
 export const drawKey = (visitId: string) => visitId.replace(/[.$]/g, '_');

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AllowRoles, CurrentPrincipal, type Principal } from '@yiyang/service-kit';
 import type { FastifyRequest } from 'fastify';
+import { CaregiverSubsidiesService } from '../caregivers/caregiver-subsidies.service';
 import { AccountsService } from './accounts.service';
 import { PostingsService } from './postings.service';
 
@@ -9,7 +10,17 @@ import { PostingsService } from './postings.service';
 @ApiBearerAuth()
 @Controller('ledger')
 export class LedgerController {
-  constructor(private readonly postings: PostingsService) {}
+  constructor(
+    private readonly postings: PostingsService,
+    private readonly caregiverSubsidies: CaregiverSubsidiesService,
+  ) {}
+
+  /** A caregiver's entry subsidy and skill allowances (paid through the provider's statement). */
+  @Get('caregiver-subsidies/:caregiverId')
+  @AllowRoles('civil_affairs_admin', 'auditor', 'provider_operator', 'caregiver')
+  caregiverSubsidy(@CurrentPrincipal() principal: Principal, @Param('caregiverId') caregiverId: string) {
+    return this.caregiverSubsidies.forCaregiver(principal, caregiverId);
+  }
 
   /** The charge of one visit (and its reversal, if any). */
   @Get('charges/:visitId')

@@ -11,6 +11,7 @@ import { EntitlementsService, entitlementId, periodCovers, type Entitlement } fr
 import { coversItem, isElderBenefit, type Policy } from '../policies/domain/policy';
 import { PoliciesService } from '../policies/policies.service';
 import { priceOn, RegistryView } from '../registry-view/registry-view.service';
+import { applyToAggregates, openMonthFor, type MonthAggregate } from '../settlements/aggregates';
 import { monthOf, nextMonth } from '../shared/dates';
 import { canSeeElder } from '../shared/elder-scope';
 import { forbidden } from '../shared/scope';
@@ -30,6 +31,7 @@ const ReversalInput = z.object({ reason: z.string().trim().min(2).max(500) }).st
 @Injectable()
 export class PostingsService implements OnModuleInit {
   private readonly statements: Collection<{ _id: string; status: string }>;
+  private readonly aggregates: Collection<MonthAggregate>;
   private readonly outbox: Collection<{ _id: string; outbox: OutboxEntry[]; outboxPending: boolean; announced: string[] }>;
 
   constructor(
@@ -44,6 +46,7 @@ export class PostingsService implements OnModuleInit {
   ) {
     this.statements = connection.collection('statements') as never;
     this.outbox = connection.collection('ledger_outbox') as never;
+    this.aggregates = connection.collection('settlement_aggregates') as never;
   }
 
   get ledger() {
@@ -59,11 +62,11 @@ export class PostingsService implements OnModuleInit {
    * there). Called after every insert and on every retry that finds the journal already stored, so a
    * crash between the two writes is repaired by redelivery and nothing is announced twice.
    */
-  private async announce(journal: Journal): Promise<void> {
+  async announce(journal: Journal): Promise<void> {
     if (!journal.events?.length) return;
     try {
       await this.outbox.updateOne(
-        { _id: `lob:${journal.elderId}`, announced: { $ne: journal._id } } as never,
+        { _id: `lob:${journal.outboxKey ?? journal.elderId}`, announced: { $ne: journal._id } } as never,
         { $push: { outbox: { $each: journal.events }, announced: journal._id }, $set: { outboxPending: true } } as never,
         { upsert: true },
       );
@@ -71,6 +74,16 @@ export class PostingsService implements OnModuleInit {
       if (!isDuplicateKeyError(error)) throw error; // already announced: the upsert met the existing document
     }
     this.relay.nudge();
+  }
+
+  /**
+   * Counts a stored journal on its provider's running statement totals, exactly once (the bucket
+   * remembers the journal id in the same atomic update as the amounts). Called after every insert and
+   * on every retry that finds the journal already stored, so a crash in between is repaired.
+   */
+  async countOnStatement(journal: Journal): Promise<void> {
+    if (!journal.providerId) return;
+    await applyToAggregates(this.aggregates, journal as never, journal.settlementMonth ?? journal.serviceMonth!);
   }
 
   @HandleEvent(VisitVerified, { group: 'visits' })
@@ -90,6 +103,7 @@ export class PostingsService implements OnModuleInit {
     const already = await this.ledger.findOne({ _id: chargeId });
     if (already) {
       await this.settleBudgets(already.parts ?? [], key);
+      await this.countOnStatement(already);
       await this.announce(already);
       return already;
     }
@@ -170,7 +184,7 @@ export class PostingsService implements OnModuleInit {
     for (const [budgetId, amount] of heldByBudget) lines.push({ account: `held:${budgetId}`, debitFen: 0, creditFen: amount });
     assertBalanced(lines);
 
-    const settlementMonth = await this.settlementMonthFor(visit.providerId, monthOf(visit.serviceDate));
+    const settlementMonth = await this.settlementMonthFor(visit.providerId, chargeId, monthOf(visit.serviceDate));
     const posted: PendingEvent[] = [
       this.events.create(ChargePosted, {
         key: elder._id,
@@ -209,30 +223,35 @@ export class PostingsService implements OnModuleInit {
       // Another replica or attempt posted it first; its journal is the one that counts.
       const winner = (await this.ledger.findOne({ _id: chargeId }))!;
       await this.settleBudgets(winner.parts ?? [], key);
+      await this.countOnStatement(winner);
       await this.announce(winner);
       return winner;
     }
     await this.settleBudgets(parts, key);
+    await this.countOnStatement(journal);
     await this.announce(journal);
     return journal;
   }
 
-  private async settleBudgets(parts: readonly ChargePart[], key: string): Promise<void> {
+  async settleBudgets(parts: readonly ChargePart[], key: string): Promise<void> {
     for (const p of parts) if (!p.held) await this.budgets.settle(p.budgetId, `${key}:${p.policyCode}`, p.amountFen);
   }
 
   /**
-   * The month whose statement a charge goes on: its service month, unless that month's statement
-   * for the provider is already approved — then the first later month still open (an adjustment).
+   * The month whose statement a journal goes on: its service month, unless that month's statement
+   * for the provider is already approved (its running totals closed) — then the first later month
+   * still open, as an adjustment. `applyToAggregates` makes the final placement atomically; this is
+   * the month the journal and its event announce (they differ only if an approval lands between the
+   * two, within one write).
    */
-  async settlementMonthFor(providerId: string, serviceMonth: string): Promise<string> {
+  async settlementMonthFor(providerId: string, journalId: string, serviceMonth: string): Promise<string> {
     let month = serviceMonth;
     for (let i = 0; i < 24; i++) {
       const stmt = await this.statements.findOne({ _id: `stmt:${providerId}:${month}` }, { projection: { status: 1 } });
-      if (!stmt || stmt.status === 'DRAFT') return month;
+      if (!stmt || stmt.status === 'DRAFT') break;
       month = nextMonth(month);
     }
-    return month;
+    return openMonthFor(this.aggregates, providerId, journalId, month);
   }
 
   /**
@@ -248,13 +267,13 @@ export class PostingsService implements OnModuleInit {
     }
     const key = drawKey(visitId);
     const reversalId = reversalIdOf(visitId);
-    const settlementMonth = await this.settlementMonthFor(charge.providerId!, charge.serviceMonth!);
+    const settlementMonth = await this.settlementMonthFor(charge.providerId!, reversalId, charge.serviceMonth!);
     const event = this.events.create(ChargeReversed, {
       key: charge.elderId,
       correlationId,
       causationId: charge.sourceEventId,
       payload: {
-        reversalId, chargeId: charge._id, visitId, elderId: charge.elderId, providerId: charge.providerId!, serviceDate: charge.serviceDate!,
+        reversalId, chargeId: charge._id, visitId, elderId: charge.elderId, providerId: charge.providerId!, regionCode: charge.regionCode, serviceDate: charge.serviceDate!,
         settlementMonth, subsidyFen: charge.subsidyFen!, copayFen: charge.copayFen!, reason,
       },
     });
@@ -269,6 +288,7 @@ export class PostingsService implements OnModuleInit {
       if (!isDuplicateKeyError(error)) throw error;
       stored = (await this.ledger.findOne({ _id: reversalId }))!;
     }
+    await this.countOnStatement(stored);
     await this.announce(stored);
     const byBalance = new Map<string, number>();
     for (const p of charge.parts ?? []) if (p.balanceId) byBalance.set(p.balanceId, (byBalance.get(p.balanceId) ?? 0) + p.amountFen);

@@ -1,7 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import {
+  CaregiverUpserted,
   CatalogueItemUpserted,
+  ElderAbsenceEnded,
+  ElderAbsenceRecorded,
   ElderAssessed,
   ElderCategoriesChanged,
   ElderRegistered,
@@ -65,6 +68,30 @@ export interface FacilityView {
   version: number;
 }
 
+/** What billing knows about a caregiver: who employs them, where, their certificates, when they started. */
+export interface CaregiverView {
+  _id: string;
+  providerId: string;
+  regionCode: string;
+  active: boolean;
+  certifications: { name: string; number: string; expiresOn: string }[];
+  /** The Asia/Shanghai date billing first saw the caregiver active (hired/activated); never moves. */
+  activatedOn: string | null;
+  version: number;
+}
+
+/** A temporary absence of an elder (away, in hospital): [from, to) in UTC instants; `to` null = not back yet. */
+export interface AbsenceView {
+  _id: string;
+  elderId: string;
+  kind: 'AWAY' | 'IN_HOSPITAL';
+  from: string;
+  to: string | null;
+  version: number;
+}
+
+export type CaregiverChangeListener = (caregiver: CaregiverView, on: string, ctx: EventContext) => Promise<void>;
+
 /** The price in force on `date`: the entry with the latest effectiveFrom not after it. */
 export function priceOn(list: PriceListView | null | undefined, date: string): { priceFen: number; effectiveFrom: string } | null {
   if (!list) return null;
@@ -89,7 +116,10 @@ export class RegistryView implements OnModuleInit {
   readonly regions: Collection<{ _id: string; name: string; level: string; parentCode: string | null; version: number }>;
   readonly providers: Collection<{ _id: string; name: string; active: boolean; version: number }>;
   readonly facilities: Collection<FacilityView>;
+  readonly caregivers: Collection<CaregiverView>;
+  readonly absences: Collection<AbsenceView>;
   private readonly listeners: ElderChangeListener[] = [];
+  private readonly caregiverListeners: CaregiverChangeListener[] = [];
 
   constructor(@InjectConnection() connection: Connection) {
     this.elders = connection.collection('rv_elders') as never;
@@ -98,11 +128,49 @@ export class RegistryView implements OnModuleInit {
     this.regions = connection.collection('rv_regions') as never;
     this.providers = connection.collection('rv_providers') as never;
     this.facilities = connection.collection('rv_facilities') as never;
+    this.caregivers = connection.collection('rv_caregivers') as never;
+    this.absences = connection.collection('rv_absences') as never;
   }
 
   async onModuleInit(): Promise<void> {
     // Touch the collections so they exist (FerretDB creates lazily; list endpoints must not fail).
     await Promise.all([this.elders, this.prices, this.items].map((c) => c.createIndex({ version: 1 })));
+    await this.caregivers.createIndex({ providerId: 1 });
+    await this.absences.createIndex({ elderId: 1 });
+  }
+
+  /** Absences keep the newest version per absenceId (the registry's rule), whatever order they arrive in. */
+  @HandleEvent(ElderAbsenceRecorded, { group: 'registry' })
+  async onAbsenceRecorded(p: PayloadOf<typeof ElderAbsenceRecorded>): Promise<void> {
+    await this.applyAbsence(p.absence);
+  }
+
+  @HandleEvent(ElderAbsenceEnded, { group: 'registry' })
+  async onAbsenceEnded(p: PayloadOf<typeof ElderAbsenceEnded>): Promise<void> {
+    await this.applyAbsence(p.absence);
+  }
+
+  private async applyAbsence(a: PayloadOf<typeof ElderAbsenceRecorded>['absence']): Promise<void> {
+    await this.replaceIfNewer(this.absences as never, a.absenceId, { elderId: a.elderId, kind: a.kind, from: a.from, to: a.to, version: a.version });
+  }
+
+  /** Caregiver subsidies subscribe here: called after the caregiver's facts are stored. */
+  onCaregiverChanged(listener: CaregiverChangeListener): void {
+    this.caregiverListeners.push(listener);
+  }
+
+  @HandleEvent(CaregiverUpserted, { group: 'registry' })
+  async onCaregiver(p: PayloadOf<typeof CaregiverUpserted>, ctx: EventContext): Promise<void> {
+    const c = p.caregiver;
+    const on = chinaDate(ctx.envelope.occurredAt);
+    await this.replaceIfNewer(this.caregivers as never, c.caregiverId, {
+      providerId: c.providerId, regionCode: c.regionCode, active: c.active, certifications: c.certifications, version: c.version,
+    });
+    // The first time the caregiver is seen active is the hiring/activation date (set once).
+    if (c.active) await this.caregivers.updateOne({ _id: c.caregiverId, activatedOn: { $exists: false } } as never, { $set: { activatedOn: on } });
+    const stored = await this.caregivers.findOne({ _id: c.caregiverId });
+    if (!stored) return;
+    for (const listener of this.caregiverListeners) await listener(stored, on, ctx);
   }
 
   /** Entitlements subscribe here: called after the elder's facts are stored. */

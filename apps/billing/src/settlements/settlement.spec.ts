@@ -5,7 +5,7 @@ import { collect, testKafka, uniqueSuffix, waitFor } from '@yiyang/messaging/tes
 import { asPrincipal, bootTestApp } from '@yiyang/service-kit/testing';
 import ExcelJS from 'exceljs';
 import { SERVICE } from '../service';
-import { admin, allowancePolicy, COUNTY, elderSnapshot, price, produce, registered, startGroupsAtEnd, statusChanged, testAppModule, verified, visit } from '../testing/support';
+import { absenceEnded, absenceRecorded, admin, allowancePolicy, caregiverEvent, COUNTY, elderSnapshot, price, produce, registered, startGroupsAtEnd, statusChanged, testAppModule, verified, visit } from '../testing/support';
 
 jest.setTimeout(150_000);
 
@@ -125,5 +125,69 @@ describe('monthly settlement, fund budgets and anomalies (real Kafka + database)
     } finally {
       await sink.stop();
     }
+  });
+
+  it('pays a caregiver entry subsidy once and a skill allowance per month, through the provider\'s statement', async () => {
+    const cgProvider = `cgprov-${suffix}`;
+    const cert = '养老护理员职业技能等级证书';
+    const base = { nameZh: '护理员补贴', nameEn: 'Caregiver subsidy', regionCode: COUNTY, effectiveFrom: '2026-01-01', funding: [{ fundSource: 'MUNICIPAL', sharePercent: 100 }] };
+    expect((await http('POST', '/policies', { ...base, code: `CG-ENTRY-${suffix}`, benefit: { kind: 'CAREGIVER_SUBSIDY', subsidy: 'ENTRY', amountFen: 300_000 } })).statusCode).toBe(201);
+    expect((await http('POST', '/policies', { ...base, code: `CG-SKILL-${suffix}`, benefit: { kind: 'CAREGIVER_SUBSIDY', subsidy: 'SKILL_ALLOWANCE', amountFen: 20_000, certification: cert } })).statusCode).toBe(201);
+    expect((await http('PUT', '/budgets/MUNICIPAL/2026/130203000000', { allocatedFen: 10_000_000 })).statusCode).toBe(200);
+
+    const certified = { caregiverId: `cg-${suffix}-a`, providerId: cgProvider, active: true, version: 1, certifications: [{ name: cert, number: 'HB-001', expiresOn: '2027-12-31' }] };
+    const plain = { caregiverId: `cg-${suffix}-b`, providerId: cgProvider, active: true, version: 1 };
+    const hired = caregiverEvent(certified, '2026-03-05');
+    // Redelivered, and updated again in April: still one entry subsidy; one allowance per month.
+    await produce([hired, hired, caregiverEvent(plain, '2026-03-20'), caregiverEvent({ ...certified, version: 2 }, '2026-04-02'), hired]);
+    const journals = await waitFor(async () => {
+      const res = await http('GET', `/ledger/caregiver-subsidies/${certified.caregiverId}`);
+      const got = res.statusCode === 200 ? (res.json() as { _id: string; amountFen: number; serviceMonth: string; lines: unknown[] }[]) : [];
+      return got.length >= 3 ? got : null;
+    }, 'the caregiver subsidies');
+    expect(journals.map((j) => [j._id, j.amountFen, j.serviceMonth])).toEqual([
+      [`cgs:CG-ENTRY-${suffix}:${certified.caregiverId}`, 300_000, '2026-03'],
+      [`cgs:CG-SKILL-${suffix}:${certified.caregiverId}:2026-03`, 20_000, '2026-03'],
+      [`cgs:CG-SKILL-${suffix}:${certified.caregiverId}:2026-04`, 20_000, '2026-04'],
+    ]);
+    expect(journals[0].lines).toEqual([
+      { account: `subsidy:CG-ENTRY-${suffix}`, debitFen: 300_000, creditFen: 0 },
+      { account: `provider:${cgProvider}`, debitFen: 0, creditFen: 300_000 },
+    ]);
+    const others = (await http('GET', `/ledger/caregiver-subsidies/${plain.caregiverId}`)).json();
+    expect(others.map((j: { _id: string }) => j._id)).toEqual([`cgs:CG-ENTRY-${suffix}:${plain.caregiverId}`]); // no certificate, no allowance
+
+    // March's statement: two entry subsidies and one allowance; issuing twice adds nothing.
+    await http('POST', '/settlements', { month: '2026-03', providerId: cgProvider });
+    const march = (await http('POST', '/settlements', { month: '2026-03', providerId: cgProvider })).json()[0];
+    expect(march.totals).toMatchObject({ lineCount: 3, caregiverSubsidyFen: 620_000, payableFen: 620_000, grossFen: 0 });
+    const csv = (await http('GET', `/settlements/${cgProvider}/2026-03/lines?format=csv`)).body.replace(/^\uFEFF/, '').trim().split('\n');
+    expect(csv).toHaveLength(1 + 3 + 1);
+    expect(csv.filter((r) => r.endsWith(',护理员补贴'))).toHaveLength(3);
+    // Issuing May posts May's allowance for the certified caregiver (the month's statement run).
+    const may = (await http('POST', '/settlements', { month: '2026-05', providerId: cgProvider })).json()[0];
+    expect(may.totals).toMatchObject({ lineCount: 1, caregiverSubsidyFen: 20_000 });
+    const util = (await http('GET', '/budgets/utilisation?year=2026')).json();
+    expect(util.byPolicy.find((r: { key: string }) => r.key === `CG-SKILL-${suffix}`)).toMatchObject({ paidFen: 60_000 });
+  });
+
+  it('lists services charged while the elder was in hospital as anomalies linked to the visits', async () => {
+    const absentProvider = `absprov-${suffix}`;
+    const elder = elderSnapshot();
+    const absence = { absenceId: `abs-${suffix}`, elderId: elder.elderId, regionCode: elder.regionCode, kind: 'IN_HOSPITAL' as const, from: '2026-03-10T02:00:00.000Z', to: null, version: 1 };
+    await produce([price(absentProvider, 'CLEAN-1H', 6_000, '2026-01-01'), registered(elder), absenceRecorded(absence), absenceEnded({ ...absence, to: '2026-03-15T00:00:00.000Z', version: 2 })]);
+    // Billing knows the elder (granted the home-care allowance of the first test) before any visit.
+    await waitFor(async () => (await http('GET', `/entitlements/${elder.elderId}`)).json()?.length >= 1, 'the elder');
+    const during = visit({ elderId: elder.elderId, providerId: absentProvider, itemCode: 'CLEAN-1H', serviceDate: '2026-03-12', startedAt: '2026-03-12T01:00:00.000Z' });
+    const after = visit({ elderId: elder.elderId, providerId: absentProvider, itemCode: 'CLEAN-1H', serviceDate: '2026-03-16', startedAt: '2026-03-16T01:00:00.000Z' });
+    await produce([verified(during), verified(after)]);
+    await chargeOf(during.visitId);
+    await chargeOf(after.visitId);
+    const anomalies = (await http('GET', '/anomalies?month=2026-03')).json();
+    const mine = anomalies.items.filter((a: { elderId?: string }) => a.elderId === elder.elderId);
+    expect(mine).toEqual([
+      expect.objectContaining({ type: 'SERVICE_WHILE_IN_HOSPITAL', absenceId: absence.absenceId, from: absence.from, to: '2026-03-15T00:00:00.000Z', visitIds: [during.visitId] }),
+    ]);
+    expect(mine[0].links[0]).toMatchObject({ visitId: during.visitId, charge: `/api/v1/ledger/charges/${during.visitId}` });
   });
 });

@@ -10,12 +10,13 @@ import ExcelJS from 'exceljs';
 import type { Collection, Connection } from 'mongoose';
 import { z } from 'zod';
 import { policyInForce } from '../policies/domain/policy';
+import { CaregiverSubsidiesService } from '../caregivers/caregiver-subsidies.service';
 import { PoliciesService } from '../policies/policies.service';
 import { RegistryView } from '../registry-view/registry-view.service';
 import { MonthRegex } from '../shared/dates';
 import { forbidden } from '../shared/scope';
-import { emptyTotals, lineKind, yuan, type Approvals, type SettlementJournal, type StatementTotals } from './domain/statement';
-import { computeStatements } from './engine';
+import { closeMonth, ensureAggregateIndexes, LINE_PROJECTION, monthTotals, statementJournalIds, statementLines, type MonthAggregate } from './aggregates';
+import { emptyTotals, lineKind, yuan, type SettlementJournal, type StatementTotals } from './domain/statement';
 
 export interface Statement {
   _id: string;
@@ -42,7 +43,7 @@ const ExportQuery = z.object({ format: z.enum(['csv', 'xlsx']).default('csv') })
 export const statementId = (providerId: string, month: string) => `stmt:${providerId}:${month}`;
 
 const HEADERS_ZH = ['服务记录号', '工单号', '老人编号', '护理员编号', '服务项目', '服务日期', '开始时间', '结束时间', '数量', '单价(元)', '服务金额(元)', '补贴(元)', '自付(元)', '暂缓支付(元)', '类型'];
-const KIND_ZH = { SERVICE: '正常', LATE: '补记调整', REVERSAL: '冲销' } as const;
+const KIND_ZH = { SERVICE: '正常', LATE: '补记调整', REVERSAL: '冲销', CAREGIVER: '护理员补贴' } as const;
 
 /**
  * Monthly settlement per provider (Asia/Shanghai month boundaries): draft → approved by the bureau
@@ -52,6 +53,7 @@ const KIND_ZH = { SERVICE: '正常', LATE: '补记调整', REVERSAL: '冲销' } 
 @Injectable()
 export class SettlementsService implements OnModuleInit {
   readonly statements: Collection<Statement>;
+  readonly aggregates: Collection<MonthAggregate>;
   private readonly ledger: Collection;
 
   constructor(
@@ -60,29 +62,21 @@ export class SettlementsService implements OnModuleInit {
     private readonly view: RegistryView,
     private readonly events: Events,
     private readonly relay: OutboxRelay,
+    private readonly caregiverSubsidies: CaregiverSubsidiesService,
   ) {
     this.statements = connection.collection('statements') as never;
     this.ledger = connection.collection('ledger') as never;
+    this.aggregates = connection.collection('settlement_aggregates') as never;
   }
 
   async onModuleInit(): Promise<void> {
+    await ensureAggregateIndexes(this.aggregates);
+    await this.statements.createIndex({ month: 1 });
     await this.relay.register(this.statements as never);
   }
 
   private assertBureau(principal: Principal): void {
     if (principal.role !== 'civil_affairs_admin') throw forbidden();
-  }
-
-  async approvals(providerId?: string): Promise<Map<string, Approvals>> {
-    const docs = await this.statements.find(providerId ? { providerId } : {}, { projection: { providerId: 1, month: 1, approvedAt: 1 } }).toArray();
-    const out = new Map<string, Approvals>();
-    for (const d of docs) {
-      if (!d.approvedAt) continue;
-      const m = out.get(d.providerId) ?? new Map<string, Date>();
-      m.set(d.month, new Date(d.approvedAt));
-      out.set(d.providerId, m);
-    }
-    return out;
   }
 
   /** Operating subsidies for the month: per occupied bed or per open facility, for facilities the provider runs. */
@@ -112,7 +106,10 @@ export class SettlementsService implements OnModuleInit {
   async issue(principal: Principal, body: unknown, correlationId: string): Promise<Statement[]> {
     this.assertBureau(principal);
     const { month, providerId } = parseInput(IssueInput, body);
-    const totals = await computeStatements(this.ledger as never, month, await this.approvals(providerId), { providerId });
+    // The month's skill allowances are posted (once each) before the totals are read.
+    await this.caregiverSubsidies.postMonth(month, correlationId, providerId);
+    // The running totals maintained as journals post: a few small documents per provider.
+    const totals = await monthTotals(this.aggregates, month, providerId);
     const operating = await this.operating(month, providerId);
     const providers = new Set([...totals.keys(), ...operating.keys()]);
     const out: Statement[] = [];
@@ -120,7 +117,7 @@ export class SettlementsService implements OnModuleInit {
       const t = totals.get(pid) ?? emptyTotals();
       const ops = operating.get(pid) ?? [];
       t.operatingSubsidyFen = ops.reduce((s, l) => s + l.amountFen, 0);
-      t.payableFen = t.subsidyFen + t.adjustmentSubsidyFen + t.operatingSubsidyFen;
+      t.payableFen = t.subsidyFen + t.adjustmentSubsidyFen + t.caregiverSubsidyFen + t.operatingSubsidyFen;
       const stored = await this.saveDraft(pid, month, t, ops, correlationId);
       if (stored) out.push(stored);
     }
@@ -156,20 +153,19 @@ export class SettlementsService implements OnModuleInit {
     throw new AppError('BILLING.CONCURRENT_UPDATE', 409, 'Statement changed meanwhile; retry', { messageZh: '结算单已被修改，请重试' });
   }
 
-  /** The bureau approves: totals are re-computed at this instant and frozen; later postings go to the next month. */
+  /**
+   * The bureau approves: the month's running totals are closed first (nothing more can be counted on
+   * them), then read and frozen; later postings for the month go to the next statement.
+   */
   async approve(principal: Principal, providerId: string, month: string, correlationId: string): Promise<Statement> {
     this.assertBureau(principal);
     parseInput(Month, month);
     const existing = await this.require(principal, providerId, month);
     if (existing.status !== 'DRAFT') throw this.wrongState(existing, 'DRAFT');
     const approvedAt = new Date();
-    const approvals = await this.approvals(providerId);
-    const mine = approvals.get(providerId) ?? new Map<string, Date>();
-    mine.set(month, approvedAt);
-    approvals.set(providerId, mine);
-    const totals = (await computeStatements(this.ledger as never, month, approvals, { providerId })).get(providerId) ?? emptyTotals();
+    const totals = await closeMonth(this.aggregates, providerId, month);
     totals.operatingSubsidyFen = existing.operatingLines.reduce((s, l) => s + l.amountFen, 0);
-    totals.payableFen = totals.subsidyFen + totals.adjustmentSubsidyFen + totals.operatingSubsidyFen;
+    totals.payableFen = totals.subsidyFen + totals.adjustmentSubsidyFen + totals.caregiverSubsidyFen + totals.operatingSubsidyFen;
     const event = this.events.create(SettlementApproved, {
       key: existing._id,
       correlationId,
@@ -224,21 +220,30 @@ export class SettlementsService implements OnModuleInit {
     return this.statements.find(filter, { projection: { outbox: 0, outboxPending: 0 } }).sort({ _id: 1 }).toArray();
   }
 
-  /** Statement lines, one per visit (and per adjustment), as CSV or XLSX with zh-CN headers. */
+  /**
+   * Statement lines, one per visit (and per adjustment or caregiver subsidy), as CSV or XLSX with
+   * zh-CN headers: exactly the journals the statement's running totals counted, read by `_id`.
+   */
   async export(principal: Principal, providerId: string, month: string, query: unknown): Promise<{ stream: Readable; contentType: string; filename: string }> {
     const { format } = parseInput(ExportQuery, query);
     const statement = await this.require(principal, providerId, month);
-    const approvals = await this.approvals(providerId);
-    const row = (j: SettlementJournal) => [
-      j.visitId, j.orderId, j.elderId, j.caregiverId, j.itemCode, j.serviceDate, j.startedAt, j.endedAt ?? '', j.quantity,
-      yuan(j.unitPriceFen ?? 0), yuan(j.grossFen ?? 0), yuan((j.subsidyFen ?? 0) - (j.heldFen ?? 0)), yuan(j.copayFen ?? 0), yuan(j.heldFen ?? 0), KIND_ZH[lineKind(j, month)],
-    ];
+    const ids = await statementJournalIds(this.aggregates, providerId, month);
+    const row = (j: SettlementJournal) =>
+      j.kind === 'CAREGIVER_SUBSIDY'
+        ? [j._id, '', '', j.caregiverId, j.policyCode, j.serviceMonth, '', '', 1, yuan(j.amountFen ?? 0), yuan(j.amountFen ?? 0), yuan((j.amountFen ?? 0) - (j.heldFen ?? 0)), yuan(0), yuan(j.heldFen ?? 0), KIND_ZH.CAREGIVER]
+        : [
+            j.visitId, j.orderId, j.elderId, j.caregiverId, j.itemCode, j.serviceDate, j.startedAt, j.endedAt ?? '', j.quantity,
+            yuan(j.unitPriceFen ?? 0), yuan(j.grossFen ?? 0), yuan((j.subsidyFen ?? 0) - (j.heldFen ?? 0)), yuan(j.copayFen ?? 0), yuan(j.heldFen ?? 0), KIND_ZH[lineKind(j, month)],
+          ];
+    const eachLine = async (onLine: (j: SettlementJournal) => void) => {
+      for await (const j of statementLines<SettlementJournal>(this.ledger as never, ids, LINE_PROJECTION)) onLine(j);
+    };
     const filename = `settlement-${providerId}-${month}.${format}`;
     if (format === 'csv') {
       const csv = stringify({ header: true, columns: HEADERS_ZH, bom: true });
       void (async () => {
         try {
-          await computeStatements(this.ledger as never, month, approvals, { providerId, onLine: (j) => void csv.write(row(j)) });
+          await eachLine((j) => void csv.write(row(j)));
           csv.write(['合计', '', '', '', '', '', '', '', '', '', yuan(statement.totals.grossFen), yuan(statement.totals.payableFen), yuan(statement.totals.copayFen), yuan(statement.totals.heldFen), statement.status]);
           csv.end();
         } catch (error) {
@@ -253,7 +258,7 @@ export class SettlementsService implements OnModuleInit {
     sheet.addRow(HEADERS_ZH).commit();
     void (async () => {
       try {
-        await computeStatements(this.ledger as never, month, approvals, { providerId, onLine: (j) => sheet.addRow(row(j)).commit() });
+        await eachLine((j) => sheet.addRow(row(j)).commit());
         sheet.addRow(['合计', '', '', '', '', '', '', '', '', '', yuan(statement.totals.grossFen), yuan(statement.totals.payableFen), yuan(statement.totals.copayFen), yuan(statement.totals.heldFen), statement.status]).commit();
         sheet.commit();
         await workbook.commit();

@@ -1,4 +1,7 @@
 import {
+  CaregiverUpserted,
+  ElderAbsenceEnded,
+  ElderAbsenceRecorded,
   DispatchTopics,
   ElderRegistered,
   ElderStatusChanged,
@@ -37,7 +40,7 @@ export function testAppModule() {
 export async function startGroupsAtEnd(): Promise<void> {
   const prefix = `test-billing-${process.env['MONGO_DB']}`;
   const groups: Record<string, string[]> = {
-    registry: [RegistryTopics.elders, RegistryTopics.catalogue, RegistryTopics.regions, RegistryTopics.providers, RegistryTopics.facilities].map((t) => t.name),
+    registry: [RegistryTopics.elders, RegistryTopics.catalogue, RegistryTopics.regions, RegistryTopics.providers, RegistryTopics.facilities, RegistryTopics.caregivers].map((t) => t.name),
     visits: [DispatchTopics.visits.name],
   };
   const kafka = testKafka();
@@ -139,6 +142,30 @@ export function visit(over: Partial<VisitRecord> & Pick<VisitRecord, 'elderId' |
 export const verified = (v: VisitRecord) => event(VisitVerified, v.visitId, { visit: v }, 'dispatch');
 export const approved = (v: VisitRecord) =>
   event(VisitApproved, v.visitId, { visit: { ...v, state: 'APPROVED' }, reason: 'checked by phone', by: { userId: 'op', role: 'provider_operator' }, at: new Date().toISOString() }, 'dispatch');
+
+type Absence = { absenceId: string; elderId: string; regionCode: string; kind: 'AWAY' | 'IN_HOSPITAL'; from: string; to: string | null; version: number };
+export const absenceRecorded = (a: Absence) =>
+  event(ElderAbsenceRecorded, a.elderId, { elderId: a.elderId, absenceId: a.absenceId, kind: a.kind, from: a.from, to: a.to, regionCode: a.regionCode, absence: a }, 'registry');
+export const absenceEnded = (a: Absence & { to: string }, previousTo: string | null = null) =>
+  event(ElderAbsenceEnded, a.elderId, { elderId: a.elderId, absenceId: a.absenceId, kind: a.kind, from: a.from, to: a.to, previousTo, regionCode: a.regionCode, absence: a }, 'registry');
+
+/** A caregiver of `providerId` as the registry announces it, at `on` (Asia/Shanghai date of the event). */
+export const caregiverEvent = (
+  c: { caregiverId: string; providerId: string; active: boolean; version: number; certifications?: { name: string; number: string; expiresOn: string }[] },
+  on: string,
+) =>
+  event(
+    CaregiverUpserted,
+    c.caregiverId,
+    {
+      caregiver: {
+        kind: 'CAREGIVER', name: '李秀英', gender: 'FEMALE', regionCode: COMMUNITY, skills: ['CLEAN-1H'], certifications: [], homeBase: { lat: 39.641, lng: 118.171 },
+        homeBaseCell: '8931aa4a5a7ffff', weeklyAvailability: [], ...c,
+      },
+    },
+    'registry',
+    `${on}T09:00:00+08:00`,
+  );
 
 /** A monthly allowance policy like Changchun's (200 yuan a month), on cleaning and meals. */
 export function allowancePolicy(code: string, over: Record<string, unknown> = {}) {

@@ -101,6 +101,32 @@ export const ChargePosted = defineEvent({
   }),
 });
 
+/**
+ * A caregiver entry subsidy (once per caregiver and policy) or skill allowance (once per caregiver,
+ * policy and month) posted to the ledger; it is paid through the caregiver's provider on that
+ * provider's statement. Keyed by the caregiver (the ledger topic's key is the elder for charges).
+ */
+export const CaregiverSubsidyPosted = defineEvent({
+  topic: BillingTopics.ledger,
+  type: 'billing.caregiver-subsidy.posted',
+  version: 1,
+  payload: z.object({
+    journalId: z.string(),
+    caregiverId: z.string(),
+    providerId: z.string(),
+    regionCode: RegionCodeSchema,
+    policyId: z.string(),
+    subsidy: z.enum(['ENTRY', 'SKILL_ALLOWANCE']),
+    /** The month the subsidy is for (entry: the month the caregiver started). */
+    month: MonthSchema,
+    settlementMonth: MonthSchema,
+    amountFen: FenSchema,
+    /** The part a fund budget could not cover: held, not paid. */
+    heldFen: FenSchema,
+    parts: z.array(SubsidyPartSchema),
+  }),
+});
+
 export const ChargeReversed = defineEvent({
   topic: BillingTopics.ledger,
   type: 'billing.charge.reversed',
@@ -111,6 +137,8 @@ export const ChargeReversed = defineEvent({
     visitId: z.string(),
     elderId: z.string(),
     providerId: z.string(),
+    /** The elder's region (as on the charge), for region-scoped consumers. */
+    regionCode: RegionCodeSchema,
     serviceDate: DateSchema,
     settlementMonth: MonthSchema,
     subsidyFen: FenSchema,

@@ -16,6 +16,7 @@ export interface ElderStatusFacts {
 export type Anomaly =
   | { type: 'OVERLAPPING_SERVICES'; elderId: string; visitIds: [string, string]; overlapMinutes: number }
   | { type: 'SERVICE_WHILE_DECEASED' | 'SERVICE_WHILE_MOVED_OUT'; elderId: string; visitIds: string[]; since: string }
+  | { type: 'SERVICE_WHILE_AWAY' | 'SERVICE_WHILE_IN_HOSPITAL'; elderId: string; absenceId: string; from: string; to: string | null; visitIds: string[] }
   | { type: 'PROVIDER_ABOVE_PEERS'; providerId: string; perElderFen: number; peerMedianFen: number; ratio: number; elders: number; visitIds: string[] };
 
 /** Two charged services for one elder whose times overlap (a visit with no check-out counts as a point). */
@@ -62,6 +63,34 @@ export function whileInactive(charges: readonly ChargeFacts[], elders: ReadonlyM
     const a = out.get(key) ?? { type: inactive.status === 'DECEASED' ? 'SERVICE_WHILE_DECEASED' : 'SERVICE_WHILE_MOVED_OUT', elderId: c.elderId, visitIds: [], since: inactive.since };
     a.visitIds.push(c.visitId);
     out.set(key, a as never);
+  }
+  return [...out.values()];
+}
+
+export interface AbsenceFacts {
+  _id: string;
+  elderId: string;
+  kind: 'AWAY' | 'IN_HOSPITAL';
+  from: string;
+  to: string | null;
+}
+
+/**
+ * Services that started while the elder was recorded away or in hospital: the absence is half-open,
+ * [from, to) in UTC instants, and open-ended while `to` is null. One finding per absence.
+ */
+export function duringAbsence(charges: readonly ChargeFacts[], absences: readonly AbsenceFacts[]): Anomaly[] {
+  const byElder = new Map<string, AbsenceFacts[]>();
+  for (const a of absences) byElder.set(a.elderId, [...(byElder.get(a.elderId) ?? []), a]);
+  const out = new Map<string, Anomaly & { visitIds: string[] }>();
+  for (const c of charges) {
+    const start = Date.parse(c.startedAt);
+    for (const a of byElder.get(c.elderId) ?? []) {
+      if (start < Date.parse(a.from) || (a.to !== null && start >= Date.parse(a.to))) continue;
+      const found = out.get(a._id) ?? { type: a.kind === 'IN_HOSPITAL' ? 'SERVICE_WHILE_IN_HOSPITAL' : 'SERVICE_WHILE_AWAY', elderId: c.elderId, absenceId: a._id, from: a.from, to: a.to, visitIds: [] };
+      found.visitIds.push(c.visitId);
+      out.set(a._id, found as never);
+    }
   }
   return [...out.values()];
 }

@@ -1,5 +1,3 @@
-import { nextMonth } from '../../shared/dates';
-
 /** What settlement reads of a journal (charges and reversals only). */
 export interface SettlementJournal {
   _id: string;
@@ -21,26 +19,10 @@ export interface SettlementJournal {
   subsidyFen?: number;
   copayFen?: number;
   heldFen?: number;
+  /** Caregiver subsidies: the amount paid through the provider. */
+  amountFen?: number;
+  policyCode?: string;
   postedAt: Date;
-}
-
-/** When each of a provider's statements was approved (month → instant); drafts are absent. */
-export type Approvals = Map<string, Date>;
-
-/**
- * The statement a journal belongs to: the month it was posted for, unless that month's statement
- * had already been approved when the journal was posted — then the first later month whose
- * statement was still open at that instant. A late event for a closed month therefore lands on the
- * next statement as an adjustment, and every journal lands on exactly one statement.
- */
-export function statementMonthOf(j: Pick<SettlementJournal, 'settlementMonth' | 'serviceMonth' | 'postedAt'>, approvals: Approvals | undefined): string {
-  let month = j.settlementMonth ?? (j.serviceMonth as string);
-  for (let i = 0; i < 120; i++) {
-    const approvedAt = approvals?.get(month);
-    if (!approvedAt || approvedAt.getTime() >= new Date(j.postedAt).getTime()) return month;
-    month = nextMonth(month);
-  }
-  return month;
 }
 
 export interface StatementTotals {
@@ -51,6 +33,8 @@ export interface StatementTotals {
   adjustmentSubsidyFen: number;
   adjustmentCopayFen: number;
   operatingSubsidyFen: number;
+  /** Caregiver entry subsidies and skill allowances paid through the provider. */
+  caregiverSubsidyFen: number;
   payableFen: number;
   /** Subsidy held for want of budget: not payable until released. */
   heldFen: number;
@@ -64,21 +48,31 @@ export const emptyTotals = (): StatementTotals => ({
   adjustmentSubsidyFen: 0,
   adjustmentCopayFen: 0,
   operatingSubsidyFen: 0,
+  caregiverSubsidyFen: 0,
   payableFen: 0,
   heldFen: 0,
 });
 
-export type LineKind = 'SERVICE' | 'LATE' | 'REVERSAL';
+export type LineKind = 'SERVICE' | 'LATE' | 'REVERSAL' | 'CAREGIVER';
 
 /** A line is an adjustment when it is late (served in an earlier month) or a reversal. */
 export function lineKind(j: Pick<SettlementJournal, 'kind' | 'serviceMonth'>, month: string): LineKind {
   if (j.kind === 'REVERSAL') return 'REVERSAL';
+  if (j.kind === 'CAREGIVER_SUBSIDY') return 'CAREGIVER';
   return j.serviceMonth === month ? 'SERVICE' : 'LATE';
 }
 
 /** Adds one journal to a statement's totals (integer fen; reversals count negative). */
 export function addLine(t: StatementTotals, j: SettlementJournal, month: string): void {
   const kind = lineKind(j, month);
+  if (kind === 'CAREGIVER') {
+    const held = j.heldFen ?? 0;
+    t.lineCount++;
+    t.caregiverSubsidyFen += (j.amountFen ?? 0) - held;
+    t.heldFen += held;
+    t.payableFen = t.subsidyFen + t.adjustmentSubsidyFen + t.caregiverSubsidyFen + t.operatingSubsidyFen;
+    return;
+  }
   const sign = kind === 'REVERSAL' ? -1 : 1;
   const held = j.heldFen ?? 0;
   const paidSubsidy = (j.subsidyFen ?? 0) - held;
@@ -92,7 +86,7 @@ export function addLine(t: StatementTotals, j: SettlementJournal, month: string)
     t.adjustmentCopayFen += sign * (j.copayFen ?? 0);
   }
   t.heldFen += sign * held;
-  t.payableFen = t.subsidyFen + t.adjustmentSubsidyFen + t.operatingSubsidyFen;
+  t.payableFen = t.subsidyFen + t.adjustmentSubsidyFen + t.caregiverSubsidyFen + t.operatingSubsidyFen;
 }
 
 /** Integer fen as a yuan string with exactly two decimals ("-12.05"), without floating point. */
