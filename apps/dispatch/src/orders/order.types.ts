@@ -18,6 +18,12 @@ export interface OrderDoc extends Omit<OrderSnapshot, 'orderId' | 'window' | 'pl
   rating: { stars: number; comment: string; at: Date } | null;
   outbox: OutboxEntry[];
   outboxPending: boolean;
+  /**
+   * Orders placed through the intake (order-requests topic): their first events, stored in the same
+   * insert as the order, and the intake batch that publishes them (docs/adr/0007-dispatch.md). Null
+   * once a later write has carried them into the regular outbox.
+   */
+  intake?: { batchId: string; events: OutboxEntry[] } | null;
 }
 
 export function snapshotOf(o: OrderDoc): OrderSnapshot {

@@ -14,7 +14,7 @@ import {
   ServiceUnitSchema,
   type OrderState,
 } from '@yiyang/contracts';
-import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, type PendingEvent } from '@yiyang/messaging';
+import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
 import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
@@ -61,6 +61,15 @@ const ListQuery = PageQuery.extend({
 const ReasonBody = z.object({ reason: z.string().trim().min(2).max(500) });
 const AssignBody = z.object({ caregiverId: z.string().min(1), reason: z.string().trim().max(500).optional() });
 const RateBody = z.object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(1000).default('') });
+
+/** The order id of an idempotency key: the same for `POST /orders` and the order-requests topic. */
+export function orderIdFor(userId: string, key: string): string {
+  return `o-${createHash('sha256').update(`${userId}\n${key}`).digest('hex').slice(0, 24)}`;
+}
+
+export function sourceOf(role: string): OrderDoc['source'] {
+  return role === 'elder' ? 'ELDER' : role === 'guardian' ? 'GUARDIAN' : role === 'provider_operator' ? 'OPERATOR' : 'BUREAU';
+}
 
 /** A system actor (scheduler, plan generator, round follow-up). */
 export const SYSTEM = { userId: 'system:dispatch', role: 'system' } as const;
@@ -121,16 +130,16 @@ export class OrdersService implements OnModuleInit {
     const input = parseInput(PlaceOrderInput, body);
     const elder = await this.rm.elder(input.elderId);
     if (!elder || !this.mayOrderFor(principal, elder)) throw notFound('DISPATCH.ELDER_NOT_FOUND', 'Elder', '老年人');
-    const source = principal.role === 'elder' ? 'ELDER' : principal.role === 'guardian' ? 'GUARDIAN' : principal.role === 'provider_operator' ? 'OPERATOR' : 'BUREAU';
+    const source = sourceOf(principal.role);
     if (idempotencyKey !== undefined && !/^[\w.:-]{8,100}$/.test(idempotencyKey)) {
       throw new AppError('VALIDATION.INVALID_INPUT', 400, 'Idempotency-Key must be 8–100 letters, digits, . _ : -', { field: 'Idempotency-Key', messageZh: '幂等键须为 8–100 位字母、数字或 . _ : -' });
     }
-    const orderId = idempotencyKey ? `o-${createHash('sha256').update(`${principal.userId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}` : undefined;
+    const orderId = idempotencyKey ? orderIdFor(principal.userId, idempotencyKey) : undefined;
     const { order, created } = await this.placeFor(elder, input, { source, placedBy: Actor(principal), orderId, correlationId });
     return { created, order: viewOf(order) };
   }
 
-  private mayOrderFor(principal: Principal, elder: ElderRecord): boolean {
+  mayOrderFor(principal: Principal, elder: ElderRecord): boolean {
     if (principal.role === 'elder' || principal.role === 'guardian') return actsForElder(principal, elder._id);
     if (principal.role === 'civil_affairs_admin') return inRegion(principal, elder.regionPath);
     if (principal.role === 'provider_operator') return this.rm.contractedProviders(elder.regionPath, chinaDate(new Date())).includes(principal.providerId as string);
@@ -143,6 +152,28 @@ export class OrdersService implements OnModuleInit {
       const existing = await this.orders.findOne({ _id: ctx.orderId });
       if (existing) return { order: existing, created: false };
     }
+    const { order, events } = this.build(elder, input, ctx, new Date());
+    if (order.offer) await this.scheduler.schedule(`offer:${order._id}`, 'offer', order._id, order.offer.expiresAt, { attempt: order.attempt });
+    try {
+      await this.orders.insertOne({ ...order, ...outboxFields(events) });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const existing = await this.orders.findOne({ _id: order._id });
+      if (!existing) throw error;
+      return { order: existing, created: false };
+    }
+    this.bump(order.caregiverId, 1);
+    this.relay.nudge();
+    return { order, created: true };
+  }
+
+  /**
+   * A new order for `elder`, matched in memory and offered to the best candidate (or escalated), with
+   * its first events (OrderPlaced + OrderAssigned/OrderEscalated). Pure in-memory work: no I/O, so a
+   * batch of requests is built back to back and stored in one insertMany (order-intake.service.ts).
+   * Throws the 422s of an order that cannot be placed (elder not active, item unknown).
+   */
+  build(elder: ElderRecord, input: PlaceOrderInput, ctx: PlaceContext, now: Date): { order: OrderDoc; events: PendingEvent[] } {
     if (elder.status !== 'ACTIVE') {
       throw new AppError('DISPATCH.ELDER_INACTIVE', 422, `Elder is ${elder.status}`, { field: 'elderId', messageZh: '该老年人不在册' });
     }
@@ -150,7 +181,6 @@ export class OrdersService implements OnModuleInit {
     if (!item || !item.active) {
       throw new AppError('DISPATCH.ITEM_UNKNOWN', 422, `Catalogue item ${input.itemCode} is unknown or inactive`, { field: 'itemCode', messageZh: `服务项目 ${input.itemCode} 不存在或已停用` });
     }
-    const now = new Date();
     const window = input.window.asap
       ? { asap: true, from: now, to: new Date(now.getTime() + 4 * 3_600_000) }
       : { asap: false, ...(input.window as { from: Date; to: Date }) };
@@ -198,23 +228,11 @@ export class OrdersService implements OnModuleInit {
     const events: PendingEvent[] = [this.events.create(OrderPlaced, { key: orderId, ...meta, payload: { order: snapshotOf(order) } })];
     const candidates = this.match(order, elder, new Set());
     order.candidates = candidates;
-    const next = this.decideOffer(order, candidates, ctx.placedBy, 'matched', now, meta);
-    events.push(...next);
-    if (order.offer) await this.scheduler.schedule(`offer:${orderId}`, 'offer', orderId, order.offer.expiresAt, { attempt: order.attempt });
-    try {
-      await this.orders.insertOne({ ...order, ...outboxFields(events) });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.orders.findOne({ _id: orderId });
-      if (!existing) throw error;
-      return { order: existing, created: false };
-    }
-    this.bump(order.caregiverId, 1);
-    this.relay.nudge();
-    return { order, created: true };
+    events.push(...this.decideOffer(order, candidates, ctx.placedBy, 'matched', now, meta));
+    return { order, events };
   }
 
-  private match(order: OrderDoc, elder: ElderRecord, excluded: ReadonlySet<string>): Candidate[] {
+  match(order: OrderDoc, elder: ElderRecord, excluded: ReadonlySet<string>): Candidate[] {
     const startAt = order.window.asap ? new Date() : order.window.from;
     return selectCandidates(this.rm.caregivers, {
       elder: { home: elder.home, homeCell: elder.homeCell, preferredGender: elder.preferences?.caregiverGender ?? null, servedBy: elder.servedBy ?? [] },
@@ -349,10 +367,26 @@ export class OrdersService implements OnModuleInit {
    */
   async save(order: OrderDoc, readVersion: number, events: PendingEvent[]): Promise<void> {
     const { _id, outbox: _o, outboxPending: _p, ...rest } = order;
-    const res = await this.orders.updateOne({ _id, version: readVersion }, withOutbox({ $set: rest }, events) as never);
+    const update = withOutbox({ $set: rest }, events) as { $set: Record<string, unknown>; $push?: { outbox: { $each: OutboxEntry[] } } };
+    // An order placed through the intake (order-requests topic) keeps its first events in `intake`
+    // until its batch is published. If that batch is still pending, this first later write carries
+    // them into the regular outbox ahead of its own events, so the order's events keep their order on
+    // the topic (at worst they are published twice; consumers dedupe by eventId).
+    if (order.intake) {
+      if (await this.intakePending(order.intake.batchId)) {
+        const each = [...order.intake.events, ...(update.$push?.outbox.$each ?? [])];
+        update.$push = { outbox: { $each: each } };
+        update.$set['outboxPending'] = true;
+      }
+      update.$set['intake'] = null;
+    }
+    const res = await this.orders.updateOne({ _id, version: readVersion }, update as never);
     if (res.matchedCount === 0) throw concurrentUpdate();
     this.relay.nudge();
   }
+
+  /** Set by the intake: is an intake batch still unpublished? */
+  intakePending: (batchId: string) => Promise<boolean> = async () => true;
 
   /** Moves an order to `to`, recording and announcing it. */
   async transition(order: OrderDoc, to: OrderState, by: { userId: string; role: string }, reason: string | null, meta: { correlationId: string; causationId?: string | null }, extra: Partial<OrderDoc> = {}, more: (o: OrderDoc) => PendingEvent[] = () => []): Promise<OrderDoc> {
@@ -397,7 +431,7 @@ export class OrdersService implements OnModuleInit {
   }
 
   /** The offer lapsed or was declined: offer the next candidate, or escalate. */
-  private async reoffer(o: OrderDoc, by: { userId: string; role: string }, reason: string, meta: { correlationId: string; causationId: string | null }): Promise<OrderDoc> {
+  async reoffer(o: OrderDoc, by: { userId: string; role: string }, reason: string, meta: { correlationId: string; causationId: string | null }): Promise<OrderDoc> {
     const readVersion = o.version;
     const previous = o.caregiverId;
     const next: OrderDoc = { ...o, excluded: previous ? [...o.excluded, previous] : o.excluded, history: [...o.history] };

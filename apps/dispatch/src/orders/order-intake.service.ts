@@ -1,0 +1,271 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import { OrderRequestRejected, PlaceOrderRequested, type Envelope, type PayloadOf } from '@yiyang/contracts';
+import { EventPublisher, Events, HandleEventBatch, envelopeHeaders, isDuplicateKeyError, toOutboxEntry, type EventBatch, type OutboxEntry } from '@yiyang/messaging';
+import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
+import type { Collection, Connection } from 'mongoose';
+import { v7 as uuidv7 } from 'uuid';
+import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
+import { Scheduler, type Deadline } from '../scheduler/scheduler.service';
+import { ensureIndexes } from '../shared/indexes';
+import { notFound } from '../shared/scope';
+import { GroupCommit } from './domain/group-commit';
+import type { OrderDoc } from './order.types';
+import { OrdersService, PlaceOrderInput, SYSTEM, orderIdFor, sourceOf } from './orders.service';
+
+type Request = { payload: PayloadOf<typeof PlaceOrderRequested>; envelope: Envelope };
+
+/** An intake batch not yet published: its orders are stored, their first events maybe not sent. */
+export interface IntakeBatch {
+  _id: string;
+  state: 'PENDING';
+  orderIds: string[];
+  createdAt: Date;
+}
+
+export interface IntakeOutcome {
+  placed: number;
+  existing: number;
+  rejected: number;
+}
+
+/** How long a batch may stay pending before the sweep publishes it (its replica died mid-batch). */
+const SWEEP_AFTER_MS = 30_000;
+const CHUNK = 500;
+
+/**
+ * The order intake: `PlaceOrderRequested` commands from the order-requests topic, placed in bulk
+ * (docs/adr/0007-dispatch.md, "Order intake in bulk").
+ *
+ * Every partition's batch goes into one group commit, so concurrent partitions share one round of
+ * writes. Per round: which orders exist already (one `_id $in` lookup), the elders (one `_id $in`),
+ * match and build every order in memory, then ONE marker document for the round, ONE offer-timeout
+ * deadline for the round, ONE `insertMany` of the orders — each carrying its own first events
+ * (`intake.events`), written atomically with it — ONE producer send, and the marker deleted.
+ * The Kafka offsets are committed only after that. Guarantees:
+ * - idempotency: the order id comes from (requester, requestId), as for `POST /orders`; duplicates in
+ *   a round, across rounds, across replicas and across paths meet the unique `_id`.
+ * - no lost order: a crash before the insert leaves the commands uncommitted (redelivered).
+ * - no lost event: a crash after the insert and before the send leaves the marker; redelivery finds
+ *   the orders stored and the sweep (`intake-sweep`, every 30 s) publishes the events of a marker
+ *   older than 30 s from the orders themselves. A later state change of such an order carries the
+ *   events into the regular outbox first (`OrdersService.save`), so per-order event order holds.
+ * - no event for an order never stored: events are sent only for orders the insert stored.
+ */
+@Injectable()
+export class OrderIntake implements OnModuleInit {
+  private readonly log = new Logger(OrderIntake.name);
+  readonly batches: Collection<IntakeBatch>;
+  private readonly commit = new GroupCommit<Request, void>((all) => this.placeAll(all).then(() => all.map(() => undefined)));
+  /** Counters for the benchmark and health: what the intake did since boot. */
+  readonly totals: IntakeOutcome & { rounds: number } = { placed: 0, existing: 0, rejected: 0, rounds: 0 };
+
+  constructor(
+    @InjectConnection() connection: Connection,
+    private readonly orders: OrdersService,
+    private readonly rm: ReadModels,
+    private readonly scheduler: Scheduler,
+    private readonly events: Events,
+    private readonly publisher: EventPublisher,
+  ) {
+    this.batches = connection.collection<IntakeBatch>('intake_batches') as never;
+    this.orders.intakePending = async (batchId) => (await this.batches.countDocuments({ _id: batchId }, { limit: 1 })) > 0;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await ensureIndexes(this.batches as never, ['state']);
+    this.scheduler.on('offer-batch', (d) => this.onOfferBatchDeadline(d));
+    this.scheduler.on('intake-sweep', async () => {
+      await this.sweep();
+      return new Date(Date.now() + SWEEP_AFTER_MS);
+    });
+    await this.scheduler.ensure('intake:sweep', 'intake-sweep', 'all', new Date(Date.now() + SWEEP_AFTER_MS));
+  }
+
+  @HandleEventBatch(PlaceOrderRequested, {
+    group: 'order-intake',
+    maxBatchSize: 2_000,
+    // Every partition at once (their batches meet in one group commit); answer a fetch within 20 ms.
+    consumer: { partitionsConsumedConcurrently: 12, maxWaitTimeInMs: 20 },
+  })
+  async onRequests(batch: EventBatch<PayloadOf<typeof PlaceOrderRequested>>): Promise<void> {
+    if (batch.events.length === 0) return;
+    await this.commit.submit(batch.events.map((e) => ({ payload: e.payload, envelope: e.envelope })));
+  }
+
+  /** Places a round of requests (exposed for the tests and the benchmark). */
+  async placeAll(requests: readonly Request[]): Promise<IntakeOutcome> {
+    const now = new Date();
+    const outcome: IntakeOutcome = { placed: 0, existing: 0, rejected: 0 };
+    const keyed = new Map<string, Request>();
+    for (const r of requests) {
+      const id = orderIdFor(r.payload.requestedBy.userId, r.payload.requestId);
+      if (keyed.has(id)) outcome.existing++;
+      else keyed.set(id, r);
+    }
+    const existing = await this.existing([...keyed.keys()]);
+    const fresh = [...keyed].filter(([id]) => !existing.has(id));
+    outcome.existing += keyed.size - fresh.length;
+    // A redelivered request whose order is stored but whose round never published (the send or the
+    // replica failed): publish its first events now rather than at the sweep (a duplicate is harmless).
+    const resend = await this.unpublished(existing);
+    const elders = await this.elders(fresh.map(([, r]) => r.payload.elderId));
+
+    const built: { order: OrderDoc; events: OutboxEntry[] }[] = [];
+    const rejections: OutboxEntry[] = [];
+    for (const [orderId, r] of fresh) {
+      const p = r.payload;
+      const principal = { ...p.requestedBy } as Principal;
+      const meta = { correlationId: r.envelope.correlationId, causationId: r.envelope.eventId };
+      try {
+        const elder = elders.get(p.elderId);
+        if (!elder || !this.orders.mayOrderFor(principal, elder)) throw notFound('DISPATCH.ELDER_NOT_FOUND', 'Elder', '老年人');
+        const input = parseInput(PlaceOrderInput, {
+          elderId: p.elderId,
+          itemCode: p.itemCode,
+          window: p.window ? { asap: false, ...p.window } : { asap: true },
+          quantity: p.quantity,
+          notes: p.notes,
+          priority: p.priority,
+        });
+        const { order, events } = this.orders.build(elder, input, { source: sourceOf(principal.role), placedBy: { userId: principal.userId, role: principal.role }, orderId, ...meta }, now);
+        // Counted at once, so the next order of this round sees this caregiver's new workload.
+        this.orders.bump(order.caregiverId, 1);
+        built.push({ order, events: events.map((e) => toOutboxEntry(e.definition, e.envelope)) });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        outcome.rejected++;
+        const rejected = this.events.create(OrderRequestRejected, {
+          key: orderId,
+          ...meta,
+          payload: {
+            requestId: p.requestId,
+            orderId,
+            elderId: p.elderId,
+            requestedBy: { userId: p.requestedBy.userId, role: p.requestedBy.role },
+            code: error.code,
+            message: error.message,
+            messageZh: error.options.messageZh ?? error.message,
+            field: error.options.field ?? null,
+            at: now.toISOString(),
+          },
+        });
+        rejections.push(toOutboxEntry(rejected.definition, rejected.envelope));
+      }
+    }
+
+    let stored = built;
+    if (built.length > 0) {
+      const batchId = uuidv7();
+      try {
+        // Marker and the offers' timeout first: a crash after them finds at worst nothing to do.
+        await this.batches.insertOne({ _id: batchId, state: 'PENDING', orderIds: built.map((b) => b.order._id), createdAt: now });
+        const offered = built.filter((b) => b.order.offer);
+        if (offered.length > 0) {
+          const due = new Date(Math.max(...offered.map((b) => (b.order.offer as { expiresAt: Date }).expiresAt.getTime())));
+          await this.scheduler.schedule(`offers:${batchId}`, 'offer-batch', batchId, due, { orderIds: offered.map((b) => b.order._id) });
+        }
+        stored = await this.insert(built, batchId);
+      } catch (error) {
+        for (const b of built) this.orders.bump(b.order.caregiverId, -1);
+        throw error;
+      }
+      await this.publisher.send([...resend, ...stored.flatMap((b) => b.events), ...rejections].map(record));
+      await this.batches.deleteOne({ _id: batchId });
+    } else if (resend.length + rejections.length > 0) {
+      await this.publisher.send([...resend, ...rejections].map(record));
+    }
+    outcome.placed += stored.length;
+    outcome.existing += built.length - stored.length;
+    this.totals.placed += outcome.placed;
+    this.totals.existing += outcome.existing;
+    this.totals.rejected += outcome.rejected;
+    this.totals.rounds++;
+    return outcome;
+  }
+
+  /** insertMany, unordered; an order that exists by now (another replica, the HTTP path) is not ours. */
+  private async insert(built: { order: OrderDoc; events: OutboxEntry[] }[], batchId: string) {
+    const docs = built.map((b) => ({ ...b.order, intake: { batchId, events: b.events } }));
+    const lost = new Set<number>();
+    for (let i = 0; i < docs.length; i += 1_000) {
+      try {
+        await this.orders.orders.insertMany(docs.slice(i, i + 1_000), { ordered: false });
+      } catch (error) {
+        const writeErrors = (error as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] }).writeErrors;
+        if (!writeErrors || !isDuplicateKeyError(error)) throw error;
+        for (const w of writeErrors) {
+          if ((w.code ?? w.err?.code) !== 11000) throw error;
+          lost.add(i + w.index);
+        }
+      }
+    }
+    for (const i of lost) this.orders.bump(built[i].order.caregiverId, -1);
+    return built.filter((_, i) => !lost.has(i));
+  }
+
+  private async existing(ids: string[]): Promise<Map<string, OrderDoc['intake']>> {
+    const out = new Map<string, OrderDoc['intake']>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      for (const d of await this.orders.orders.find({ _id: { $in: ids.slice(i, i + CHUNK) } }, { projection: { intake: 1 } }).toArray()) out.set(d._id, d.intake ?? null);
+    }
+    return out;
+  }
+
+  /** First events of stored orders whose intake round is still pending (its marker exists). */
+  private async unpublished(existing: Map<string, OrderDoc['intake']>): Promise<OutboxEntry[]> {
+    const withIntake = [...existing.values()].filter((x): x is NonNullable<OrderDoc['intake']> => !!x);
+    if (withIntake.length === 0) return [];
+    const batchIds = [...new Set(withIntake.map((x) => x.batchId))];
+    const pending = new Set<string>();
+    for (let i = 0; i < batchIds.length; i += CHUNK) {
+      for (const b of await this.batches.find({ _id: { $in: batchIds.slice(i, i + CHUNK) } }, { projection: { _id: 1 } }).toArray()) pending.add(b._id);
+    }
+    return withIntake.filter((x) => pending.has(x.batchId)).flatMap((x) => x.events);
+  }
+
+  private async elders(ids: string[]): Promise<Map<string, ElderRecord>> {
+    const unique = [...new Set(ids)];
+    const out = new Map<string, ElderRecord>();
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      for (const e of await this.rm.elders.find({ _id: { $in: unique.slice(i, i + CHUNK) } }).toArray()) out.set(e._id, e);
+    }
+    return out;
+  }
+
+  /** The first offers of a round lapsed: every order of it still on its first offer goes to the next candidate. */
+  private async onOfferBatchDeadline(d: Deadline): Promise<void> {
+    const ids = (d.data?.['orderIds'] as string[] | undefined) ?? [];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const open = await this.orders.orders.find({ _id: { $in: ids.slice(i, i + CHUNK) }, state: 'ASSIGNED', attempt: 1 }, { projection: { outbox: 0 } }).toArray();
+      for (const o of open) {
+        try {
+          await this.orders.reoffer(o, SYSTEM, 'offer timed out', { correlationId: o._id, causationId: null });
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'DISPATCH.CONCURRENT_UPDATE') continue; // someone acted meanwhile
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Publishes the first events of rounds whose replica stopped between the insert and the send. */
+  async sweep(olderThanMs = SWEEP_AFTER_MS): Promise<number> {
+    const stale = (await this.batches.find({ state: 'PENDING' }).limit(100).toArray()).filter((b) => b.createdAt.getTime() < Date.now() - olderThanMs);
+    let published = 0;
+    for (const b of stale) {
+      const records: OutboxEntry[] = [];
+      for (let i = 0; i < b.orderIds.length; i += CHUNK) {
+        const docs = await this.orders.orders.find({ _id: { $in: b.orderIds.slice(i, i + CHUNK) } }, { projection: { intake: 1 } }).toArray();
+        for (const o of docs) if (o.intake?.batchId === b._id) records.push(...o.intake.events);
+      }
+      await this.publisher.send(records.map(record));
+      await this.batches.deleteOne({ _id: b._id });
+      published += records.length;
+      this.log.warn({ batchId: b._id, events: records.length }, 'published the first events of an interrupted intake round');
+    }
+    return published;
+  }
+}
+
+const record = (e: OutboxEntry) => ({ topic: e.topic, key: e.key, value: e.value, headers: envelopeHeaders(e.type) });
