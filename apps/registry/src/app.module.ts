@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ServiceKitModule } from '@yiyang/service-kit';
+import { AbsencesModule } from './absences/absences.module';
 import { AssessmentsModule } from './assessments/assessments.module';
 import { AuditModule } from './audit/audit.module';
 import { EldersModule } from './elders/elders.module';
@@ -27,6 +28,7 @@ import { SERVICE } from './service';
     CoverageModule,
     EldersModule,
     AssessmentsModule,
+    AbsencesModule,
     AuditModule,
     RosterImportModule,
   ],

@@ -21,6 +21,10 @@ export class AuditEntry {
   @Prop({ type: String, default: null, index: true })
   elderId!: string | null;
 
+  /** Batch entries (roster import): every elder the batch registered or changed. */
+  @Prop({ type: [String], default: undefined, index: true })
+  elderIds?: string[];
+
   /** The record's region path at the time, so an auditor sees exactly their subtree's entries. */
   @Prop({ type: [String], required: true, index: true })
   regionPath!: string[];

@@ -15,6 +15,9 @@ export const AuditActions = {
   ELDER_STATUS_CHANGED: { zh: '变更老人状态' },
   ELDER_ASSESSED: { zh: '记录能力评估' },
   ELDER_CATEGORIES_DERIVED: { zh: '系统更新高龄类别' },
+  ELDER_ABSENCE_RECORDED: { zh: '登记临时离开（外出/住院）' },
+  ELDER_ABSENCE_ENDED: { zh: '结束临时离开' },
+  ELDER_ROSTER_BATCH_IMPORTED: { zh: '花名册批量导入（每批一条）' },
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 
@@ -28,6 +31,8 @@ export interface AuditRecord {
   action: AuditAction;
   actor: Pick<Principal, 'userId' | 'role'> | { userId: string; role: 'system' };
   elderId: string | null;
+  /** A batch entry (the roster import) names every elder it touched here. */
+  elderIds?: string[];
   regionPath: string[];
   fields?: string[];
   origin: RequestOrigin;
@@ -73,6 +78,7 @@ export class AuditService {
         action: r.action,
         actor: { userId: r.actor.userId, role: r.actor.role },
         elderId: r.elderId,
+        ...(r.elderIds ? { elderIds: r.elderIds } : {}),
         regionPath: r.regionPath,
         fields: r.fields ?? [],
         correlationId: r.origin.correlationId,
@@ -87,7 +93,8 @@ export class AuditService {
     const q = parseInput(AuditQuery, query);
     const filter: Record<string, unknown> = { ...regionScopeFilter(principal) };
     if (q.action) filter['action'] = q.action;
-    if (q.elderId) filter['elderId'] = q.elderId;
+    // An elder's entries: their own, and the roster batches that registered or changed them.
+    if (q.elderId) filter['$or'] = [{ elderId: q.elderId }, { elderIds: q.elderId }];
     if (q.userId) filter['actor.userId'] = q.userId;
     if (q.from || q.to) filter['at'] = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lt: new Date(q.to) } : {}) };
     const [items, total] = await Promise.all([

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { CapabilityLevel, ElderCategory, ElderStatus, Gender } from '@yiyang/contracts';
+import type { AbsenceKind, CapabilityLevel, ElderCategory, ElderStatus, Gender } from '@yiyang/contracts';
 import { OutboxDocument } from '@yiyang/messaging';
 
 export interface StoredGuardian {
@@ -16,6 +16,20 @@ export interface StatusHistoryEntry {
   on: string;
   reason: string;
   by: string;
+}
+
+/** A temporary absence (away, in hospital); the elder stays ACTIVE. Instants are ISO strings in UTC. */
+export interface StoredAbsence {
+  absenceId: string;
+  kind: AbsenceKind;
+  from: string;
+  /** Exclusive end; null while open-ended. */
+  to: string | null;
+  note: string | null;
+  recordedBy: string;
+  recordedAt: string;
+  endedBy: string | null;
+  version: number;
 }
 
 export interface LatestAssessment {
@@ -103,6 +117,13 @@ export class Elder extends OutboxDocument {
 
   @Prop({ type: Object, default: () => ({ caregiverGender: null }) })
   preferences!: { caregiverGender: Gender | null };
+
+  /** Temporary absences, oldest first. Guarded by `absencesRev` (they do not change the elder's snapshot version). */
+  @Prop({ type: [Object], default: [] })
+  absences!: StoredAbsence[];
+
+  @Prop({ type: Number, default: 0 })
+  absencesRev!: number;
 
   /** Id of the write that produced this version: tells a batch which of its guarded updates won. */
   @Prop({ type: String, default: null })

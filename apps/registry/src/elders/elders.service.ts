@@ -16,6 +16,7 @@ import { Events, isDuplicateKeyError, OutboxRelay, outboxFields, withOutbox, typ
 import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type { Model } from 'mongoose';
+import type { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditService, type AuditRecord, type RequestOrigin } from '../audit/audit.service';
 import { RegionsService } from '../regions/regions.service';
@@ -33,7 +34,8 @@ import {
   type GuardianInput,
   type InputProblem,
 } from './elder-input';
-import { Elder, type LatestAssessment, type StatusHistoryEntry, type StoredGuardian } from './elder.schema';
+import { Elder, type LatestAssessment, type StatusHistoryEntry, type StoredAbsence, type StoredGuardian } from './elder.schema';
+import { ImportEventBatches } from './import-events';
 import { maskIdCard, maskPhone, normalisePhone, PiiVault } from './pii';
 
 export type UpsertResult =
@@ -121,6 +123,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     private readonly audit: AuditService,
     private readonly events: Events,
     private readonly relay: OutboxRelay,
+    private readonly importEvents: ImportEventBatches,
   ) {}
 
   private get collection(): Collection<StoredElder> {
@@ -164,13 +167,14 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // $and, not a spread: an elder or guardian scope is itself an _id condition and must not replace this one.
     const elder = await this.collection.findOne({ $and: [{ _id: elderId }, this.readScope(principal)] } as never, { projection: { outbox: 0 } });
     if (!elder) throw notFound('REGISTRY.ELDER_NOT_FOUND', 'Elder', '老人档案');
-    return elder;
+    return hydrate(elder);
   }
 
-  private async findWritable(principal: Principal, elderId: string, roles?: readonly string[]): Promise<StoredElder> {
+  /** For sibling features (absences): the elder if the caller may change it, else 404. */
+  async findWritable(principal: Principal, elderId: string, roles?: readonly string[]): Promise<StoredElder> {
     const elder = await this.collection.findOne({ $and: [{ _id: elderId }, this.writeScope(principal, roles)] } as never, { projection: { outbox: 0 } });
     if (!elder) throw notFound('REGISTRY.ELDER_NOT_FOUND', 'Elder', '老人档案');
-    return elder;
+    return hydrate(elder);
   }
 
   async get(principal: Principal, elderId: string, reveal: boolean, origin: RequestOrigin): Promise<ElderView> {
@@ -214,7 +218,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         .toArray(),
       this.collection.countDocuments(filter as never),
     ]);
-    return { items: docs.map((d) => this.toView(d, false)), page: page.page, pageSize: page.pageSize, total };
+    return { items: docs.map((d) => this.toView(hydrate(d), false)), page: page.page, pageSize: page.pageSize, total };
   }
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────
@@ -231,7 +235,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
     const { doc, events } = this.newElder(profile, idCardHash, path, today, origin.correlationId);
     try {
-      await this.collection.insertOne({ ...doc, ...outboxFields(events) } as never);
+      await this.collection.insertOne({ ...slimForInsert(doc), ...outboxFields(events) } as never);
     } catch (error) {
       // Two registrations of one person racing each other: the unique index lets one through.
       if (isDuplicateKeyError(error)) throw duplicateElder();
@@ -401,7 +405,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     };
     let fixed = 0;
     for (let round = 0; round < 10_000; round++) {
-      const docs = await this.collection.find(filter as never, { projection: { outbox: 0 } }).limit(500).toArray();
+      const docs = (await this.collection.find(filter as never, { projection: { outbox: 0 } }).limit(500).toArray()).map(hydrate);
       if (docs.length === 0) break;
       const ops: AnyBulkWriteOperation<StoredElder>[] = [];
       const audits: AuditRecord[] = [];
@@ -441,10 +445,21 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   /**
    * Registers or updates many elders at once (the roster import). The same person — the same ID
    * number — is updated, never duplicated; a row identical to the record is 'unchanged' and
-   * publishes nothing. Per batch of 1,000: one lookup, one unordered insertMany, one bulkWrite of
-   * version-guarded updates, each document carrying its own outbox events.
+   * publishes nothing. Per batch of 1,000: new people are inserted with one unordered insertMany and
+   * their ElderRegistered events go into ONE batch document (ImportEventBatches: prepare → write →
+   * commit), people already on file are updated with one bulkWrite of version-guarded updates each
+   * carrying its own events, and one audit entry records the batch.
+   *
+   * `lookupFirst`: look the batch's people up before writing (cheap when most exist: a re-run); else
+   * insert blind and let the unique index on idCardHash pick out the ones on file (a first import
+   * then needs no lookup at all). `stats.existing` tells the caller which to choose next time.
    */
-  async upsertMany(principal: Principal, rows: ElderInput[], correlationId: string): Promise<UpsertResult[]> {
+  async upsertMany(
+    principal: Principal,
+    rows: ElderInput[],
+    correlationId: string,
+    options: { importId?: string; lookupFirst?: boolean; prevalidated?: boolean; regionCache?: RegionCache } = {},
+  ): Promise<UpsertResult[]> {
     this.writeScope(principal);
     const today = chinaDate(new Date());
     const results: UpsertResult[] = new Array(rows.length);
@@ -454,14 +469,18 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const firstRowOf = new Map<string, number>();
     const checked: BatchRow[] = [];
     rows.forEach((row, index) => {
-      const parsed = ElderInput.safeParse(row);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = issue.path.join('.');
-        fail(index, { field, message: issue.message, code: 'VALIDATION.INVALID_INPUT', messageZh: `字段 ${field} 无效：${issue.message}` });
-        return;
+      let input = row as z.output<typeof ElderInput>;
+      if (!options.prevalidated) {
+        const parsed = ElderInput.safeParse(row);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const field = issue.path.join('.');
+          fail(index, { field, message: issue.message, code: 'VALIDATION.INVALID_INPUT', messageZh: `字段 ${field} 无效：${issue.message}` });
+          return;
+        }
+        input = parsed.data;
       }
-      const profile = checkProfile(parsed.data, today);
+      const profile = checkProfile(input, today);
       if (isProblem(profile)) return fail(index, profile);
       const idCardHash = this.vault.hash(profile.idCardNumber);
       const first = firstRowOf.get(idCardHash);
@@ -477,42 +496,51 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       checked.push({ index, profile, idCardHash });
     });
 
-    const regionCache = new Map<string, Promise<string[] | InputProblem>>();
+    // One import passes the same cache to every batch: a roster names the same ~200 communities throughout.
+    const regionCache = options.regionCache ?? new Map<string, Promise<string[] | InputProblem>>();
+    const context: BatchContext = { principal, today, correlationId, importId: options.importId ?? null, regionCache, results, audit: { created: [], updated: [] } };
     for (let start = 0; start < checked.length; start += BATCH_SIZE) {
-      await this.upsertBatch(principal, checked.slice(start, start + BATCH_SIZE), today, correlationId, regionCache, results, 1);
+      await this.upsertBatch(context, checked.slice(start, start + BATCH_SIZE), options.lookupFirst ? 2 : 1);
     }
-    this.relay.nudge();
+    // One audit entry per call (a roster batch), naming every elder it registered or changed.
+    const { created, updated } = context.audit;
+    if (created.length + updated.length > 0) {
+      await this.audit.record({
+        action: 'ELDER_ROSTER_BATCH_IMPORTED',
+        actor: principal,
+        elderId: null,
+        elderIds: [...created, ...updated],
+        regionPath: principal.regionCode ? regionPath(principal.regionCode) : [],
+        origin: { correlationId },
+        details: { importId: options.importId ?? null, created: created.length, updated: updated.length, updatedIds: updated },
+      });
+    }
+    if (updated.length > 0) this.relay.nudge();
     return results;
   }
 
-  private async upsertBatch(
-    principal: Principal,
-    batch: BatchRow[],
-    today: string,
-    correlationId: string,
-    regionCache: Map<string, Promise<string[] | InputProblem>>,
-    results: UpsertResult[],
-    attempt: number,
-  ): Promise<void> {
+  /** `attempt` 1 inserts blind; from 2 on, the batch's people are looked up first. */
+  private async upsertBatch(ctx: BatchContext, batch: BatchRow[], attempt: number): Promise<void> {
+    const { principal, today, correlationId, regionCache, results } = ctx;
     const fail = (row: BatchRow, field: string, code: string, reason: string, messageZh: string) => {
       results[row.index] = { index: row.index, error: { field, reason, code, messageZh } };
     };
     for (const code of new Set(batch.map((r) => r.profile.regionCode))) {
       if (!regionCache.has(code)) regionCache.set(code, this.communityInScope(principal, code).catch((e: unknown) => toProblem(e, 'regionCode')));
     }
-    // Insert first, look up later: the first attempt treats every row as new and lets the unique
-    // index on idCardHash pick out the people already on file; only those rows come back here for a
-    // lookup. A roster of new people (the usual first import) then needs no lookup at all, which
-    // matters where reads cannot use indexes (FerretDB: a `$in` of 1,000 hashes scans the collection).
-    const existing =
-      attempt === 1
-        ? []
-        : await this.collection
-            .find({ idCardHash: { $in: batch.map((r) => r.idCardHash) } } as never, { projection: { outbox: 0 } })
-            .toArray();
+    // An $in of ≤ 500 strings on an indexed field is an index lookup on FerretDB too (ADR 0001).
+    const existing: StoredElder[] = [];
+    if (attempt > 1) {
+      for (let i = 0; i < batch.length; i += 500) {
+        const found = await this.collection
+          .find({ idCardHash: { $in: batch.slice(i, i + 500).map((r) => r.idCardHash) } } as never, { projection: { outbox: 0 } })
+          .toArray();
+        existing.push(...found.map(hydrate));
+      }
+    }
     const byHash = new Map(existing.map((e) => [e.idCardHash, e]));
 
-    const creates: { row: BatchRow; doc: StoredElder; events: PendingEvent[] }[] = [];
+    const creates: { row: BatchRow; doc: StoredElder; event: PendingEvent }[] = [];
     const updates: { row: BatchRow; next: StoredElder; changeId: string; changedFields: string[]; update: object; version: number }[] = [];
     for (const row of batch) {
       const path = await regionCache.get(row.profile.regionCode);
@@ -523,7 +551,8 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       }
       const current = byHash.get(row.idCardHash);
       if (!current) {
-        creates.push({ row, ...this.newElder(row.profile, row.idCardHash, path, today, correlationId) });
+        const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
+        creates.push({ row, doc, event: events[0] });
         continue;
       }
       if (!current.regionPath.includes(principal.regionCode ?? '-')) {
@@ -544,23 +573,32 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     }
 
     const retry: BatchRow[] = [];
-    const audits: AuditRecord[] = [];
-    const origin = { correlationId };
     if (creates.length > 0) {
+      // prepare → write → commit (import-events.ts): the events are stored before the elders and
+      // published only once committed, so neither a crash nor a duplicate row can publish an event
+      // for an elder that was not stored, or store an elder whose event is lost.
+      const rows = creates.map((c) => ({ elderId: c.doc._id, event: c.event }));
+      const prepared = await this.importEvents.prepare(ctx.importId, rows);
       const failed = new Set<number>();
       try {
-        await this.collection.insertMany(creates.map((c) => ({ ...c.doc, ...outboxFields(c.events) })) as never[], { ordered: false });
+        await this.collection.insertMany(creates.map((c) => ({ ...slimForInsert(c.doc), importBatchId: prepared.batchId })) as never[], { ordered: false });
       } catch (error) {
         const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
         if (!writeErrors?.length || writeErrors.some((w) => w.code !== 11000)) throw error;
         // Already on file (or registered meanwhile by someone else): look it up and update it instead.
         for (const w of writeErrors) failed.add(w.index);
       }
+      const notWritten: string[] = [];
       creates.forEach((c, i) => {
-        if (failed.has(i)) return retry.push(c.row);
+        if (failed.has(i)) {
+          notWritten.push(c.doc._id);
+          retry.push(c.row);
+          return;
+        }
         results[c.row.index] = { index: c.row.index, outcome: 'created', elderId: c.doc._id };
-        audits.push({ action: 'ELDER_REGISTERED', actor: principal, elderId: c.doc._id, regionPath: c.doc.regionPath, origin });
+        ctx.audit.created.push(c.doc._id);
       });
+      await this.importEvents.commit(prepared, notWritten, rows);
     }
     if (updates.length > 0) {
       const res = await this.collection.bulkWrite(
@@ -582,13 +620,12 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
           continue;
         }
         results[u.row.index] = { index: u.row.index, outcome: 'updated', elderId: u.next._id };
-        audits.push({ action: 'ELDER_UPDATED', actor: principal, elderId: u.next._id, regionPath: u.next.regionPath, fields: u.changedFields, origin });
+        ctx.audit.updated.push(u.next._id);
       }
     }
-    await this.audit.recordMany(audits);
     if (retry.length === 0) return;
     if (attempt < MAX_BATCH_ATTEMPTS) {
-      await this.upsertBatch(principal, retry, today, correlationId, regionCache, results, attempt + 1);
+      await this.upsertBatch(ctx, retry, attempt + 1);
       return;
     }
     for (const row of retry) {
@@ -633,14 +670,18 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       status: 'ACTIVE',
       statusSince: today,
       statusHistory: [],
+      absences: [],
+      absencesRev: 0,
       guardians: this.guardians(profile.guardians ?? [], []),
       preferences: { caregiverGender: profile.caregiverGender ?? null },
       version: 1,
-      changeId: randomUUID(),
+      changeId: null,
       createdAt: now,
       updatedAt: now,
     };
-    const events = [this.events.create(ElderRegistered, { key: doc._id, correlationId, payload: { elder: this.snapshot(doc) } })];
+    // The guardians' phones are at hand in plain text: no need to decrypt what was just encrypted.
+    const plainPhones = (profile.guardians ?? []).map((g) => normalisePhone(g.phone));
+    const events = [this.events.create(ElderRegistered, { key: doc._id, correlationId, payload: { elder: this.snapshot(doc, plainPhones) } })];
     return { doc, events };
   }
 
@@ -718,7 +759,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   }
 
   /** What other services learn: where the elder lives and whom to call — never the ID number or the elder’s phone. */
-  snapshot(e: StoredElder): ElderSnapshot {
+  snapshot(e: StoredElder, plainGuardianPhones?: readonly string[]): ElderSnapshot {
     return {
       elderId: e._id,
       regionCode: e.regionCode,
@@ -733,7 +774,12 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       capabilityLevel: e.capabilityLevel,
       status: e.status,
       statusSince: e.statusSince,
-      guardians: e.guardians.map((g) => ({ guardianId: g.guardianId, name: g.name, relation: g.relation, phone: this.vault.decrypt(g.phoneCipher) })),
+      guardians: e.guardians.map((g, i) => ({
+        guardianId: g.guardianId,
+        name: g.name,
+        relation: g.relation,
+        phone: plainGuardianPhones?.[i] ?? this.vault.decrypt(g.phoneCipher),
+      })),
       preferences: { caregiverGender: e.preferences?.caregiverGender ?? null },
       version: e.version,
     };
@@ -769,6 +815,66 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       revealed: reveal,
     };
   }
+}
+
+/**
+ * Fields a new record starts with at their default value are not written (see `slimForInsert`):
+ * a roster import inserts 400,000 documents and FerretDB's insert cost grows with every field.
+ * Every read through this service fills them back, so callers always see the whole shape.
+ */
+const INSERT_DEFAULTS = {
+  phoneCipher: null,
+  phoneHash: null,
+  capabilityLevel: null,
+  latestAssessment: null,
+  assessmentIds: [] as string[],
+  statusHistory: [] as StatusHistoryEntry[],
+  absences: [] as StoredAbsence[],
+  absencesRev: 0,
+  changeId: null,
+} satisfies Partial<StoredElder>;
+
+export function hydrate(doc: StoredElder): StoredElder {
+  const d = doc as Partial<StoredElder> & StoredElder;
+  return {
+    ...d,
+    phoneCipher: d.phoneCipher ?? null,
+    phoneHash: d.phoneHash ?? null,
+    capabilityLevel: d.capabilityLevel ?? null,
+    latestAssessment: d.latestAssessment ?? null,
+    assessmentIds: d.assessmentIds ?? [],
+    statusHistory: d.statusHistory ?? [],
+    absences: d.absences ?? [],
+    absencesRev: d.absencesRev ?? 0,
+    preferences: d.preferences ?? { caregiverGender: null },
+    changeId: d.changeId ?? null,
+    updatedAt: d.updatedAt ?? d.createdAt,
+  };
+}
+
+/** The document as inserted: without the fields still at their defaults (hydrate restores them). */
+export function slimForInsert(doc: StoredElder): Partial<StoredElder> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    const dflt = (INSERT_DEFAULTS as Record<string, unknown>)[k];
+    if (k in INSERT_DEFAULTS && (v === dflt || (Array.isArray(v) && v.length === 0 && Array.isArray(dflt)))) continue;
+    if (k === 'updatedAt' || (k === 'preferences' && (v as { caregiverGender: unknown }).caregiverGender === null)) continue;
+    out[k] = v;
+  }
+  return out as Partial<StoredElder>;
+}
+
+/** Community code → its path, or why it cannot take elders; valid for one caller within one import. */
+export type RegionCache = Map<string, Promise<string[] | InputProblem>>;
+
+interface BatchContext {
+  principal: Principal;
+  today: string;
+  correlationId: string;
+  importId: string | null;
+  regionCache: Map<string, Promise<string[] | InputProblem>>;
+  results: UpsertResult[];
+  audit: { created: string[]; updated: string[] };
 }
 
 interface BatchRow {
