@@ -6,7 +6,7 @@ import { regionPath } from '@yiyang/geo';
 import { AppError, type Principal } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { ElderInput } from '../elders/elder-input';
-import { EldersService } from '../elders/elders.service';
+import { EldersService, type RegionCache } from '../elders/elders.service';
 import { forbidden } from '../shared/scope';
 import { ImportError, ImportRun } from './import-run.schema';
 import { missingRequired, readHeader, type ColumnKey, type HeaderMap } from './roster-columns';
@@ -137,7 +137,7 @@ export class RosterImportService {
           continue;
         }
         batchIds.set(idKey, rowNumber);
-        batch.push({ row: rowNumber, input: candidate as ElderInput });
+        batch.push({ row: rowNumber, input: (parsed.success ? parsed.data : candidate) as ElderInput });
         if (batch.length >= batchRows) {
           await flush();
           await this.progress(run);
@@ -212,10 +212,13 @@ export class RosterImportService {
   }
 
   private async upsertBatch(principal: Principal, rows: Array<{ row: number; input: ElderInput }>, header: HeaderMap, run: RunState, correlationId: string) {
+    // A batch that found most of its people on file (a re-run) makes the next one look them up first;
+    // a first import inserts blind and lets the unique index find the few already there.
     const results = await this.elders.upsertMany(
       principal,
       rows.map((r) => r.input),
       correlationId,
+      { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache },
     );
     const rowErrors: RowError[] = [];
     const failedRows = new Set<number>();
@@ -230,6 +233,8 @@ export class RosterImportService {
       } else run[result.outcome as 'created' | 'updated' | 'unchanged'] += 1;
     }
     run.failed += failedRows.size;
+    const onFile = (results as UpsertResult[]).filter((r) => 'outcome' in r && r.outcome !== 'created').length;
+    run.existingShare = rows.length ? onFile / rows.length : 0;
     await run.addErrors(rowErrors, this.errors);
   }
 
@@ -275,6 +280,9 @@ class RunState {
   unchanged = 0;
   failed = 0;
   errorCount = 0;
+  /** Share of the last batch's rows already on file: above one half, the next batch looks up first. */
+  existingShare = 0;
+  readonly regionCache: RegionCache = new Map();
   readonly inline: RowError[] = [];
   private pending: ImportError[] = [];
 

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import { envelopeHeaders, EventPublisher, isDuplicateKeyError, toOutboxEntry, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
+import { Binary, type Collection } from 'mongodb';
+import type { Connection } from 'mongoose';
+import { v7 as uuidv7 } from 'uuid';
+
+/**
+ * The roster import's outbox: ONE document per batch of up to 1,000 new elders instead of one outbox
+ * entry inside each elder (docs/adr/0006-registry-records.md, "Import events"). Per batch:
+ *
+ *   1. prepare  — insert the batch's events (deflated JSON lines) into `elder_event_batches`, with the
+ *                 elder ids and a lease; nothing publishes a prepared batch.
+ *   2. write    — insertMany the elders; each new elder carries `importBatchId`, which never changes.
+ *   3. commit   — insert a small `elder_event_commits` document naming the events NOT to publish
+ *                 (rows that turned out to exist already, and are updated instead, with their own events).
+ *
+ * The relay publishes committed batches in batch order, then deletes the batch and its commit. A crash
+ * before 3 leaves a prepared batch without commit: once its lease is over, the sweeper commits it
+ * itself, keeping exactly the events whose elder exists with this `importBatchId` (registered by this
+ * batch) — no event for an elder never stored, none lost for an elder stored. A crash after publishing
+ * and before the delete republishes; consumers dedupe by eventId (ADR 0002).
+ */
+export const BATCHES = 'elder_event_batches';
+export const COMMITS = 'elder_event_commits';
+const LEASE_NAME = 'elder_event_batches';
+/** A batch is written within seconds; a prepared batch older than this belongs to a crashed writer. */
+const PREPARED_LEASE_MS = 10 * 60 * 1000;
+const RELAY_LEASE_MS = 15_000;
+const IDLE_POLL_MS = 200;
+const SWEEP_EVERY_MS = 30_000;
+/** Kafka records per send (one request, acks=all); bounded so one request stays well under the broker's limits. */
+const SEND_CHUNK = 1_000;
+
+interface BatchDoc {
+  _id: string;
+  importId: string | null;
+  createdAt: Date;
+  leaseUntil: Date;
+  elderIds: string[];
+  eventIds: string[];
+  count: number;
+  events: Binary;
+}
+interface CommitDoc {
+  _id: string;
+  excluded: string[];
+  at: Date;
+  by: 'writer' | 'sweeper';
+}
+
+export interface PreparedBatch {
+  batchId: string;
+  /** eventId of each prepared row's event, by elder id. */
+  eventIdOf: Map<string, string>;
+}
+
+@Injectable()
+export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(ImportEventBatches.name);
+  private readonly owner = randomUUID();
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private lastSweep = 0;
+
+  constructor(
+    @InjectConnection() private readonly connection: Connection,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  private get batches(): Collection<BatchDoc> {
+    return this.connection.collection<BatchDoc>(BATCHES) as unknown as Collection<BatchDoc>;
+  }
+  private get commits(): Collection<CommitDoc> {
+    return this.connection.collection<CommitDoc>(COMMITS) as unknown as Collection<CommitDoc>;
+  }
+  private get leases(): Collection<{ _id: string; owner: string; expiresAt: Date }> {
+    return this.connection.collection('outbox_leases') as never;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.batches.createIndex({ leaseUntil: 1 });
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.leases.deleteOne({ _id: LEASE_NAME, owner: this.owner }).catch(() => undefined);
+  }
+
+  nudge(): void {
+    this.wake?.();
+  }
+
+  // ── writer side ───────────────────────────────────────────────────────────────────────
+
+  /** Step 1: stores the batch's events, unpublishable until committed. */
+  async prepare(importId: string | null, rows: { elderId: string; event: PendingEvent }[]): Promise<PreparedBatch> {
+    const batchId = uuidv7();
+    const entries = rows.map((r) => toOutboxEntry(r.event.definition, r.event.envelope));
+    const now = new Date();
+    await this.batches.insertOne({
+      _id: batchId,
+      importId,
+      createdAt: now,
+      leaseUntil: new Date(now.getTime() + PREPARED_LEASE_MS),
+      elderIds: rows.map((r) => r.elderId),
+      eventIds: entries.map((e) => e.eventId),
+      count: entries.length,
+      events: new Binary(deflateRawSync(entries.map((e) => JSON.stringify(e)).join('\n'), { level: 1 })),
+    });
+    return { batchId, eventIdOf: new Map(rows.map((r, i) => [r.elderId, entries[i].eventId])) };
+  }
+
+  /**
+   * Step 3: the batch may be published, without the events of elders that were not written. If the
+   * sweeper committed it first (this writer stalled past the lease), any event it left out for an
+   * elder this writer did store goes out as a batch of its own.
+   */
+  async commit(batch: PreparedBatch, notWritten: readonly string[], rows: { elderId: string; event: PendingEvent }[]): Promise<void> {
+    const excluded = notWritten.map((id) => batch.eventIdOf.get(id)).filter((id): id is string => Boolean(id));
+    try {
+      await this.commits.insertOne({ _id: batch.batchId, excluded, at: new Date(), by: 'writer' });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const swept = await this.commits.findOne({ _id: batch.batchId });
+      const dropped = new Set(swept?.excluded ?? []);
+      const missed = rows.filter((r) => !notWritten.includes(r.elderId) && dropped.has(batch.eventIdOf.get(r.elderId) ?? ''));
+      if (missed.length > 0) {
+        this.log.warn({ batchId: batch.batchId, missed: missed.length }, 'batch was swept while still being written; re-issuing the events it left out');
+        const again = await this.prepare(null, missed);
+        await this.commits.insertOne({ _id: again.batchId, excluded: [], at: new Date(), by: 'writer' });
+      }
+    }
+    this.nudge();
+  }
+
+  // ── relay side ────────────────────────────────────────────────────────────────────────
+
+  /** Batches committed and not yet published (or published and not yet deleted). */
+  async pending(): Promise<number> {
+    return this.commits.countDocuments({});
+  }
+
+  /** One pass: sweep stale prepared batches (at most every 30 s unless forced), publish what is committed. */
+  async drainOnce(forceSweep = false): Promise<number> {
+    if (!(await this.holdLease())) return 0;
+    if (forceSweep || Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
+      this.lastSweep = Date.now();
+      await this.sweep(new Date());
+    }
+    let published = 0;
+    const commits = await this.commits.find({}).sort({ _id: 1 }).limit(20).toArray();
+    for (const commit of commits) {
+      const batch = await this.batches.findOne({ _id: commit._id });
+      if (batch) {
+        const excluded = new Set(commit.excluded);
+        const entries = inflate(batch).filter((e) => !excluded.has(e.eventId));
+        for (let i = 0; i < entries.length; i += SEND_CHUNK) {
+          await this.publisher.send(
+            entries.slice(i, i + SEND_CHUNK).map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: envelopeHeaders(e.type) })),
+          );
+        }
+        published += entries.length;
+        await this.batches.deleteOne({ _id: commit._id });
+      }
+      // The batch goes first: a commit without its batch is a finished one, removed on the next pass.
+      await this.commits.deleteOne({ _id: commit._id });
+    }
+    return published;
+  }
+
+  /**
+   * Commits prepared batches whose writer is gone (lease over): an event is kept exactly when its
+   * elder exists with this importBatchId, i.e. this batch stored it.
+   */
+  async sweep(now: Date): Promise<number> {
+    const stale = await this.batches.find({ leaseUntil: { $lt: now } }, { projection: { events: 0 } }).limit(20).toArray();
+    let swept = 0;
+    for (const batch of stale) {
+      if (await this.commits.findOne({ _id: batch._id }, { projection: { _id: 1 } })) continue;
+      const stored = new Set<string>();
+      for (let i = 0; i < batch.elderIds.length; i += 500) {
+        const found = await this.connection
+          .collection('elders')
+          .find({ _id: { $in: batch.elderIds.slice(i, i + 500) }, importBatchId: batch._id } as never, { projection: { _id: 1 } })
+          .toArray();
+        for (const f of found) stored.add(String(f._id));
+      }
+      const excluded = batch.elderIds.flatMap((id, i) => (stored.has(id) ? [] : [batch.eventIds[i]]));
+      try {
+        await this.commits.insertOne({ _id: batch._id, excluded, at: new Date(), by: 'sweeper' });
+        swept += 1;
+        this.log.warn({ batchId: batch._id, kept: stored.size, excluded: excluded.length }, 'committed an abandoned import batch');
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error; // its writer committed meanwhile
+      }
+    }
+    return swept;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.drainOnce();
+      } catch (error) {
+        this.log.error({ err: error }, 'import event relay pass failed; will retry');
+      }
+      if (published === 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS * 5);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const now = new Date();
+    try {
+      const result = await this.leases.findOneAndUpdate(
+        { _id: LEASE_NAME, $or: [{ owner: this.owner }, { expiresAt: { $lt: now } }] },
+        { $set: { owner: this.owner, expiresAt: new Date(now.getTime() + RELAY_LEASE_MS) } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return result?.owner === this.owner;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function inflate(batch: BatchDoc): OutboxEntry[] {
+  const text = inflateRawSync(Buffer.from(batch.events.buffer)).toString('utf8');
+  return text.length === 0 ? [] : text.split('\n').map((line) => JSON.parse(line) as OutboxEntry);
+}
