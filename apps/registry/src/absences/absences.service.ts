@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { ElderAbsenceEnded, ElderAbsenceRecorded, type AbsenceSnapshot } from '@yiyang/contracts';
-import { Events, OutboxRelay, withOutbox, type PendingEvent } from '@yiyang/messaging';
+import { Events, type PendingEvent } from '@yiyang/messaging';
 import { AppError, type Principal } from '@yiyang/service-kit';
 import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
@@ -10,6 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AuditService, type RequestOrigin } from '../audit/audit.service';
 import { Elder, type StoredAbsence } from '../elders/elder.schema';
 import { EldersService } from '../elders/elders.service';
+import { elderOutbox, ImportEventBatches } from '../elders/import-events';
 import { AbsenceEnd, AbsenceInput, AbsenceListQuery, invalid, parseAbsenceBody, toInstant } from './absence-input';
 
 export interface AbsenceView {
@@ -48,7 +49,7 @@ export class AbsencesService {
     private readonly elderRecords: EldersService,
     private readonly audit: AuditService,
     private readonly events: Events,
-    private readonly relay: OutboxRelay,
+    private readonly relay: ImportEventBatches,
   ) {}
 
   private get collection(): Collection<Elder> {
@@ -175,7 +176,7 @@ export class AbsencesService {
   /** One guarded single-document write: the absences change and its event, or neither. */
   private async write(elderId: string, rev: number, change: { $push?: object; $set?: object }, event: PendingEvent): Promise<boolean> {
     const guard = rev === 0 ? { $in: [0, null] } : rev;
-    const update = withOutbox({ ...change, $set: { ...(change.$set ?? {}), absencesRev: rev + 1, updatedAt: new Date() } }, [event]);
+    const update = elderOutbox({ ...change, $set: { ...(change.$set ?? {}), absencesRev: rev + 1, updatedAt: new Date() } }, [event]);
     const res = await this.collection.updateOne({ _id: elderId, absencesRev: guard } as never, update as never);
     if (res.matchedCount === 0) return false;
     this.relay.nudge();

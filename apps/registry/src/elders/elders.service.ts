@@ -12,7 +12,7 @@ import {
   type ElderStatus,
 } from '@yiyang/contracts';
 import { h3Cell, regionLevel, regionPath } from '@yiyang/geo';
-import { Events, isDuplicateKeyError, OutboxRelay, outboxFields, withOutbox, type PendingEvent } from '@yiyang/messaging';
+import { Events, isDuplicateKeyError, type PendingEvent } from '@yiyang/messaging';
 import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type { Model } from 'mongoose';
@@ -35,7 +35,7 @@ import {
   type InputProblem,
 } from './elder-input';
 import { Elder, type LatestAssessment, type StatusHistoryEntry, type StoredAbsence, type StoredGuardian } from './elder.schema';
-import { ImportEventBatches } from './import-events';
+import { elderOutbox, elderOutboxFields, ImportEventBatches } from './import-events';
 import { maskIdCard, maskPhone, normalisePhone, PiiVault } from './pii';
 
 export type UpsertResult =
@@ -122,7 +122,6 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     private readonly vault: PiiVault,
     private readonly audit: AuditService,
     private readonly events: Events,
-    private readonly relay: OutboxRelay,
     private readonly importEvents: ImportEventBatches,
   ) {}
 
@@ -133,7 +132,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async onModuleInit(): Promise<void> {
     // The unique idCardHash index is what refuses a duplicate person: it must exist before traffic.
     await this.elders.init();
-    await this.relay.register(this.elders.collection);
+    // Not registered with the shared OutboxRelay: ImportEventBatches relays the elders' outboxes (see there).
   }
 
   onApplicationBootstrap(): void {
@@ -235,13 +234,13 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
     const { doc, events } = this.newElder(profile, idCardHash, path, today, origin.correlationId);
     try {
-      await this.collection.insertOne({ ...slimForInsert(doc), ...outboxFields(events) } as never);
+      await this.collection.insertOne({ ...slimForInsert(doc), ...elderOutboxFields(events) } as never);
     } catch (error) {
       // Two registrations of one person racing each other: the unique index lets one through.
       if (isDuplicateKeyError(error)) throw duplicateElder();
       throw error;
     }
-    this.relay.nudge();
+    this.importEvents.nudge();
     await this.audit.record({ action: 'ELDER_REGISTERED', actor: principal, elderId: doc._id, regionPath: doc.regionPath, origin });
     return this.toView(doc, false);
   }
@@ -284,7 +283,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       if (isDuplicateKeyError(error)) throw duplicateElder();
       throw error;
     }
-    this.relay.nudge();
+    this.importEvents.nudge();
     await this.audit.record({
       action: 'ELDER_UPDATED',
       actor: principal,
@@ -328,13 +327,13 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     });
     const res = await this.collection.updateOne(
       { _id: elderId, version: existing.version } as never,
-      withOutbox(
+      elderOutbox(
         { $set: { status: input.status, statusSince: input.effectiveOn, version, changeId: randomUUID(), updatedAt: new Date() }, $push: { statusHistory: entry } },
         [event],
       ) as never,
     );
     if (res.matchedCount === 0) throw concurrentUpdate();
-    this.relay.nudge();
+    this.importEvents.nudge();
     await this.audit.record({
       action: 'ELDER_STATUS_CHANGED',
       actor: principal,
@@ -368,10 +367,10 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       });
       const res = await this.collection.updateOne(
         { _id: elderId, version: existing.version, assessmentIds: { $ne: assessment.assessmentId } } as never,
-        withOutbox({ $set: { ...set, changeId: randomUUID(), updatedAt: new Date() }, $push: { assessmentIds: assessment.assessmentId } }, [event]) as never,
+        elderOutbox({ $set: { ...set, changeId: randomUUID(), updatedAt: new Date() }, $push: { assessmentIds: assessment.assessmentId } }, [event]) as never,
       );
       if (res.matchedCount === 1) {
-        this.relay.nudge();
+        this.importEvents.nudge();
         await this.audit.record({
           action: 'ELDER_ASSESSED',
           actor: principal,
@@ -434,7 +433,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       await this.audit.recordMany(audits);
     }
     if (fixed > 0) {
-      this.relay.nudge();
+      this.importEvents.nudge();
       this.log.log(`derived categories refreshed for ${fixed} elders (as of ${today})`);
     }
     return fixed;
@@ -515,7 +514,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         details: { importId: options.importId ?? null, created: created.length, updated: updated.length, updatedIds: updated },
       });
     }
-    if (updated.length > 0) this.relay.nudge();
+    if (updated.length > 0) this.importEvents.nudge();
     return results;
   }
 
@@ -754,7 +753,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         }),
       );
     }
-    const update = withOutbox({ $set: { ...changes.set, version, changeId, updatedAt: new Date() } }, events);
+    const update = elderOutbox({ $set: { ...changes.set, version, changeId, updatedAt: new Date() } }, events);
     return { next, update, changeId };
   }
 

@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import { envelopeHeaders, EventPublisher, isDuplicateKeyError, toOutboxEntry, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
+import {
+  envelopeHeaders,
+  EventPublisher,
+  isDuplicateKeyError,
+  outboxFields,
+  toOutboxEntry,
+  withOutbox,
+  type OutboxEntry,
+  type OutboxFields,
+  type PendingEvent,
+} from '@yiyang/messaging';
 import { Binary, type Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
@@ -23,6 +33,27 @@ import { v7 as uuidv7 } from 'uuid';
  * batch) — no event for an elder never stored, none lost for an elder stored. A crash after publishing
  * and before the delete republishes; consumers dedupe by eventId (ADR 0002).
  */
+/**
+ * The same relay also works the elders' own per-document outboxes (ADR 0002: updates, single
+ * registrations, status, assessments, absences). The shared OutboxRelay finds pending documents by
+ * `{outboxPending: true}`, which FerretDB cannot answer from an index (only string equalities are
+ * pushed down, ADR 0001): every poll decoded the whole elders collection — 3 s at 20,000 elders, about
+ * a minute at 400,000, all the time. Elder writes therefore also set the string marker
+ * `outboxMark: 'pending'` (elderOutbox / elderOutboxFields), an index lookup, and this relay —
+ * batches first, then documents, in one pass — publishes and clears them with the same
+ * publish-then-$pullAll-then-guarded-clear steps as OutboxRelay.
+ */
+export const OUTBOX_MARK = 'pending';
+
+export function elderOutbox<U extends { $set?: object; $push?: object }>(update: U, events: readonly PendingEvent[]): U {
+  const withEvents = withOutbox(update, events);
+  return events.length === 0 ? withEvents : { ...withEvents, $set: { ...(withEvents.$set ?? {}), outboxMark: OUTBOX_MARK } };
+}
+
+export function elderOutboxFields(events: readonly PendingEvent[]): OutboxFields & { outboxMark?: string } {
+  return events.length === 0 ? outboxFields(events) : { ...outboxFields(events), outboxMark: OUTBOX_MARK };
+}
+
 export const BATCHES = 'elder_event_batches';
 export const COMMITS = 'elder_event_commits';
 const LEASE_NAME = 'elder_event_batches';
@@ -33,6 +64,7 @@ const IDLE_POLL_MS = 200;
 const SWEEP_EVERY_MS = 30_000;
 /** Kafka records per send (one request, acks=all); bounded so one request stays well under the broker's limits. */
 const SEND_CHUNK = 1_000;
+const DOCUMENTS_PER_PASS = 500;
 
 interface BatchDoc {
   _id: string;
@@ -65,6 +97,7 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   private loop?: Promise<void>;
   private wake?: () => void;
   private lastSweep = 0;
+  private adopted = false;
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
@@ -81,8 +114,13 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
     return this.connection.collection('outbox_leases') as never;
   }
 
+  private get elders(): Collection<{ _id: string; outbox?: OutboxEntry[] }> {
+    return this.connection.collection('elders') as never;
+  }
+
   async onModuleInit(): Promise<void> {
     await this.batches.createIndex({ leaseUntil: 1 });
+    await this.elders.createIndex({ outboxMark: 1 });
   }
 
   onApplicationBootstrap(): void {
@@ -158,6 +196,11 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
       this.lastSweep = Date.now();
       await this.sweep(new Date());
     }
+    if (!this.adopted) {
+      // Documents written before the marker existed (or by an older version): one scan per start.
+      await this.elders.updateMany({ outboxPending: true, outboxMark: { $exists: false } } as never, { $set: { outboxMark: OUTBOX_MARK } } as never);
+      this.adopted = true;
+    }
     let published = 0;
     const commits = await this.commits.find({}).sort({ _id: 1 }).limit(20).toArray();
     for (const commit of commits) {
@@ -176,7 +219,30 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
       // The batch goes first: a commit without its batch is a finished one, removed on the next pass.
       await this.commits.deleteOne({ _id: commit._id });
     }
-    return published;
+    return published + (await this.relayDocuments());
+  }
+
+  /** Elders' own outboxes, as OutboxRelay does it, found by the indexed string marker. */
+  private async relayDocuments(): Promise<number> {
+    const docs = await this.elders.find({ outboxMark: OUTBOX_MARK } as never, { projection: { outbox: 1 } }).limit(DOCUMENTS_PER_PASS).toArray();
+    if (docs.length === 0) return 0;
+    const entries = docs.flatMap((d) => d.outbox ?? []).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    if (entries.length > 0) {
+      await this.publisher.send(entries.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: envelopeHeaders(e.type) })));
+    }
+    // $pullAll exactly what was published (entries appended meanwhile stay), then lower both flags only
+    // if the outbox is empty at that instant — a write racing this pass raises them again.
+    await this.elders.bulkWrite(
+      docs.flatMap((doc) => {
+        const sent = doc.outbox ?? [];
+        return [
+          ...(sent.length > 0 ? [{ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { outbox: sent } } as never } }] : []),
+          { updateOne: { filter: { _id: doc._id, outbox: { $size: 0 } } as never, update: { $set: { outboxPending: false }, $unset: { outboxMark: '' } } as never } },
+        ];
+      }),
+      { ordered: true },
+    );
+    return entries.length;
   }
 
   /**
