@@ -48,3 +48,31 @@ describe('GroupCommit', () => {
     expect(rounds).toEqual([1, 2, 3]);
   });
 });
+
+describe('GroupCommit with two rounds in flight', () => {
+  it('starts a second round while the first one is still working, never a third', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const gates: (() => void)[] = [];
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((r) => gates.push(r));
+        inFlight--;
+        return items;
+      },
+      5_000,
+      2,
+    );
+    const all = [gc.submit([1]), gc.submit([2]), gc.submit([3]), gc.submit([4])];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(gates).toHaveLength(2);
+    while (gates.length > 0) {
+      (gates.shift() as () => void)();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await Promise.all(all)).toEqual([[1], [2], [3], [4]]);
+    expect(most).toBe(2);
+  });
+});
