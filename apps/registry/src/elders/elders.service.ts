@@ -453,12 +453,16 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
    * insert blind and let the unique index on idCardHash pick out the ones on file (a first import
    * then needs no lookup at all). `stats.existing` tells the caller which to choose next time.
    */
-  async upsertMany(
-    principal: Principal,
-    rows: ElderInput[],
-    correlationId: string,
-    options: { importId?: string; lookupFirst?: boolean; prevalidated?: boolean; regionCache?: RegionCache } = {},
-  ): Promise<UpsertResult[]> {
+  async upsertMany(principal: Principal, rows: ElderInput[], correlationId: string, options: UpsertOptions = {}): Promise<UpsertResult[]> {
+    return this.applyUpsert(await this.planUpsert(principal, rows, correlationId, options));
+  }
+
+  /**
+   * The CPU half of upsertMany, touching no elder record: validates, hashes, and — when inserting
+   * blind — builds every new document and its event (encryption, H3 cell, envelope). The importer
+   * plans batch n+1 while batch n is being written, so the database and the CPU work side by side.
+   */
+  async planUpsert(principal: Principal, rows: ElderInput[], correlationId: string, options: UpsertOptions = {}): Promise<UpsertPlan> {
     this.writeScope(principal);
     const today = chinaDate(new Date());
     const results: UpsertResult[] = new Array(rows.length);
@@ -497,9 +501,28 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
     // One import passes the same cache to every batch: a roster names the same ~200 communities throughout.
     const regionCache = options.regionCache ?? new Map<string, Promise<string[] | InputProblem>>();
+    for (const code of new Set(checked.map((r) => r.profile.regionCode))) {
+      if (!regionCache.has(code)) regionCache.set(code, this.communityInScope(principal, code).catch((e: unknown) => toProblem(e, 'regionCode')));
+    }
     const context: BatchContext = { principal, today, correlationId, importId: options.importId ?? null, regionCache, results, audit: { created: [], updated: [] } };
+    const prebuilt = new Map<number, { doc: StoredElder; event: PendingEvent }>();
+    if (!options.lookupFirst) {
+      for (const row of checked) {
+        const path = await regionCache.get(row.profile.regionCode);
+        if (!Array.isArray(path)) continue;
+        const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
+        prebuilt.set(row.index, { doc, event: events[0] });
+      }
+    }
+    return { context, checked, prebuilt, lookupFirst: Boolean(options.lookupFirst) };
+  }
+
+  /** The database half: writes a plan (see upsertMany), then one audit entry for it. */
+  async applyUpsert(plan: UpsertPlan): Promise<UpsertResult[]> {
+    const { context, checked } = plan;
+    const { principal, correlationId, results } = context;
     for (let start = 0; start < checked.length; start += BATCH_SIZE) {
-      await this.upsertBatch(context, checked.slice(start, start + BATCH_SIZE), options.lookupFirst ? 2 : 1);
+      await this.upsertBatch(context, checked.slice(start, start + BATCH_SIZE), plan.lookupFirst ? 2 : 1, plan.prebuilt);
     }
     // One audit entry per call (a roster batch), naming every elder it registered or changed.
     const { created, updated } = context.audit;
@@ -511,7 +534,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         elderIds: [...created, ...updated],
         regionPath: principal.regionCode ? regionPath(principal.regionCode) : [],
         origin: { correlationId },
-        details: { importId: options.importId ?? null, created: created.length, updated: updated.length, updatedIds: updated },
+        details: { importId: context.importId, created: created.length, updated: updated.length, updatedIds: updated },
       });
     }
     if (updated.length > 0) this.importEvents.nudge();
@@ -519,7 +542,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   }
 
   /** `attempt` 1 inserts blind; from 2 on, the batch's people are looked up first. */
-  private async upsertBatch(ctx: BatchContext, batch: BatchRow[], attempt: number): Promise<void> {
+  private async upsertBatch(ctx: BatchContext, batch: BatchRow[], attempt: number, prebuilt?: Map<number, { doc: StoredElder; event: PendingEvent }>): Promise<void> {
     const { principal, today, correlationId, regionCache, results } = ctx;
     const fail = (row: BatchRow, field: string, code: string, reason: string, messageZh: string) => {
       results[row.index] = { index: row.index, error: { field, reason, code, messageZh } };
@@ -550,8 +573,12 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       }
       const current = byHash.get(row.idCardHash);
       if (!current) {
-        const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
-        creates.push({ row, doc, event: events[0] });
+        const built = attempt === 1 ? prebuilt?.get(row.index) : undefined;
+        if (built) creates.push({ row, ...built });
+        else {
+          const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
+          creates.push({ row, doc, event: events[0] });
+        }
         continue;
       }
       if (!current.regionPath.includes(principal.regionCode ?? '-')) {
@@ -861,6 +888,21 @@ export function slimForInsert(doc: StoredElder): Partial<StoredElder> {
     out[k] = v;
   }
   return out as Partial<StoredElder>;
+}
+
+export interface UpsertOptions {
+  importId?: string;
+  lookupFirst?: boolean;
+  /** The rows already passed ElderInput (the importer's own check): not parsed twice. */
+  prevalidated?: boolean;
+  regionCache?: RegionCache;
+}
+
+export interface UpsertPlan {
+  context: BatchContext;
+  checked: BatchRow[];
+  prebuilt: Map<number, { doc: StoredElder; event: PendingEvent }>;
+  lookupFirst: boolean;
 }
 
 /** Community code → its path, or why it cannot take elders; valid for one caller within one import. */

@@ -6,7 +6,7 @@ import { regionPath } from '@yiyang/geo';
 import { AppError, type Principal } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { ElderInput } from '../elders/elder-input';
-import { EldersService, type RegionCache } from '../elders/elders.service';
+import { EldersService, type RegionCache, type UpsertPlan } from '../elders/elders.service';
 import { forbidden } from '../shared/scope';
 import { ImportError, ImportRun } from './import-run.schema';
 import { missingRequired, readHeader, type ColumnKey, type HeaderMap } from './roster-columns';
@@ -90,16 +90,28 @@ export class RosterImportService {
     const batchIds = new Map<string, number>();
     // One batch is upserted while the next is parsed; never more than one in flight, so two rows
     // of the same person in consecutive batches are applied in file order.
+    // Batch n+1 is planned (validated, hashed, encrypted, its events built: CPU only) while batch n is
+    // being written, then written once n is done.
     let inFlight: Promise<void> | undefined;
     const flush = async () => {
-      await inFlight;
-      inFlight = undefined;
-      if (batch.length) {
-        const rows = batch;
-        batch = [];
-        batchIds.clear();
-        inFlight = this.upsertBatch(principal, rows, header!, run, options.correlationId);
+      if (!batch.length) {
+        await inFlight;
+        inFlight = undefined;
+        return;
       }
+      const rows = batch;
+      batch = [];
+      batchIds.clear();
+      // A batch that found most of its people on file (a re-run) makes the next ones look them up
+      // first; a first import inserts blind and lets the unique index find the few already there.
+      const plan = await this.elders.planUpsert(
+        principal,
+        rows.map((r) => r.input),
+        options.correlationId,
+        { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache },
+      );
+      await inFlight;
+      inFlight = this.upsertBatch(plan, rows, header!, run);
     };
 
     try {
@@ -211,15 +223,8 @@ export class RosterImportService {
     );
   }
 
-  private async upsertBatch(principal: Principal, rows: Array<{ row: number; input: ElderInput }>, header: HeaderMap, run: RunState, correlationId: string) {
-    // A batch that found most of its people on file (a re-run) makes the next one look them up first;
-    // a first import inserts blind and lets the unique index find the few already there.
-    const results = await this.elders.upsertMany(
-      principal,
-      rows.map((r) => r.input),
-      correlationId,
-      { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache },
-    );
+  private async upsertBatch(plan: UpsertPlan, rows: Array<{ row: number; input: ElderInput }>, header: HeaderMap, run: RunState) {
+    const results = await this.elders.applyUpsert(plan);
     const rowErrors: RowError[] = [];
     const failedRows = new Set<number>();
     for (const result of results as UpsertResult[]) {
