@@ -11,6 +11,9 @@
  *
  *   gatewayToStub  a second gateway process whose "registry" is the hello server: the same
  *             authenticated request, all gateway work, an upstream that costs nothing
+ *   bareProxy a reference, not a product: 6 lines of node:http + an undici Pool forwarding to the
+ *             hello server with no auth, no limits, no logs — the ceiling of ANY Node forwarder
+ *             on this machine (two HTTP hops per request instead of one)
  *
  * Two passes per target: saturation (as fast as it goes, BENCH_CONNECTIONS connections, req/s and
  * p99) and a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway ÷ hello
@@ -37,6 +40,7 @@ const OUT = path.resolve(ROOT, process.env['BENCH_OUT'] ?? 'bench/results/gatewa
 const SECRET = 'yiyang-local-development-internal-token-secret';
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [bench] ${line}\n`);
 
+const BARE_PROXY = `const { Pool } = require('undici'); const pool = new Pool(process.env.UPSTREAM, { connections: 64 }); require('node:http').createServer(async (req, res) => { const r = await pool.request({ method: req.method, path: req.url, headers: { authorization: req.headers.authorization ?? '' } }); const body = Buffer.from(await r.body.arrayBuffer()); res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'], 'content-length': body.length }); res.end(body); }).listen(Number(process.env.PORT), '127.0.0.1');`;
 const HELLO = `require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"hello":"world"}'); }).listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
 
 async function waitHttp(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
@@ -110,6 +114,10 @@ async function main(): Promise<void> {
       return url;
     };
     await waitHttp(`http://127.0.0.1:${helloPort}/`, hello);
+    const bareProxyPort = await freePort();
+    const bareProxy = spawn(process.execPath, ['-e', BARE_PROXY], { cwd: ROOT, env: { ...process.env, PORT: String(bareProxyPort), UPSTREAM: `http://127.0.0.1:${helloPort}` }, stdio: 'ignore' });
+    children.push(bareProxy);
+    await waitHttp(`http://127.0.0.1:${bareProxyPort}/`, bareProxy);
     const gatewayUrl = await startGateway(registry.url);
     // The same gateway code in front of an upstream that answers instantly (the hello server standing
     // in for the registry): what the gateway itself costs, without FerretDB's reads in the way.
@@ -135,6 +143,7 @@ async function main(): Promise<void> {
       ['direct', `${registry.url}/regions`, internal],
       ['gateway', listUrl, auth],
       ['gatewayToStub', `${stubGatewayUrl}/api/v1/regions`, auth],
+      ['bareProxy', `http://127.0.0.1:${bareProxyPort}/regions`, auth],
     ];
     const results: Record<string, { saturation: Pass; fixedRate: Pass }> = {};
     for (const [name, url, headers] of targets) {
@@ -153,11 +162,13 @@ async function main(): Promise<void> {
       gatewayOverHello: ratio(results['gateway'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
       gatewayOverDirect: ratio(results['gateway'].saturation.requestsPerSecond, results['direct'].saturation.requestsPerSecond),
       gatewayToStubOverHello: ratio(results['gatewayToStub'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
-      target: 'gateway overhead: gatewayToStubOverHello ≥ 0.25 (the registry variant is bound by FerretDB reads, ADR 0001)',
+      bareProxyOverHello: ratio(results['bareProxy'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
+      gatewayToStubOverBareProxy: ratio(results['gatewayToStub'].saturation.requestsPerSecond, results['bareProxy'].saturation.requestsPerSecond),
+      target: 'issue 7: an authenticated read through the gateway ≥ 0.25× the hello server (gatewayOverHello with the registry behind it, gatewayToStubOverHello for the gateway alone); bareProxyOverHello is the ceiling of any Node forwarder here',
     };
     mkdirSync(path.dirname(OUT), { recursive: true });
     writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
-    say(`gateway→registry ÷ hello = ${report.gatewayOverHello}×, gateway→registry ÷ direct = ${report.gatewayOverDirect}×, gateway→stub ÷ hello = ${report.gatewayToStubOverHello}× (target ≥ 0.25×) → ${path.relative(ROOT, OUT)}`);
+    say(`gateway→registry ÷ hello = ${report.gatewayOverHello}×, gateway→registry ÷ direct = ${report.gatewayOverDirect}×, gateway→stub ÷ hello = ${report.gatewayToStubOverHello}× (target ≥ 0.25×), bare proxy ÷ hello = ${report.bareProxyOverHello}× → ${path.relative(ROOT, OUT)}`);
   } finally {
     for (const child of children.reverse()) await stopProcess(child);
   }

@@ -8,8 +8,10 @@
  * bodies the public error shape); no status the operation does not document.
  *
  *   node -r @swc-node/register tools/fuzz/run.ts
- * Env: FUZZ_RUNS (1000)  FUZZ_SEED (42)  FUZZ_CONCURRENCY (6)  FUZZ_ONLY (substring of "METHOD /path")
- *      FUZZ_SERVICES (registry,dispatch,billing,monitoring)  FUZZ_OUT (tmp/fuzz-report.json)
+ * Env: FUZZ_RUNS (1000; e.g. 50 for a quick run)  FUZZ_SEED (42)  FUZZ_CONCURRENCY (6)
+ *      FUZZ_ONLY (substring of "METHOD /path")  FUZZ_SERVICES (registry,dispatch,billing,monitoring)
+ *      FUZZ_SLOW_MS (5000: a slower answer counts as a failure — a hang must not stall the run)
+ *      FUZZ_OUT (bench/results/fuzz-gateway.json)
  * Exit code 1 when a property fails (the report lists the first failing requests per operation).
  */
 import 'reflect-metadata';
@@ -28,7 +30,8 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 42);
 const CONCURRENCY = Number(process.env['FUZZ_CONCURRENCY'] ?? 6);
 const ONLY = process.env['FUZZ_ONLY'];
 const SERVICES = (process.env['FUZZ_SERVICES']?.split(',') ?? [...UPSTREAMS]) as Upstream[];
-const OUT = path.resolve(ROOT, process.env['FUZZ_OUT'] ?? 'tmp/fuzz-report.json');
+const SLOW_MS = Number(process.env['FUZZ_SLOW_MS'] ?? 5_000);
+const OUT = path.resolve(ROOT, process.env['FUZZ_OUT'] ?? 'bench/results/fuzz-gateway.json');
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [fuzz] ${line}\n`);
 
 interface Operation {
@@ -52,7 +55,10 @@ interface OpReport {
   requests: number;
   statuses: Record<string, number>;
   failures: number;
-  examples: { request: Generated; status: number; problem: string; body: string }[];
+  seconds: number;
+  p99ms: number;
+  maxMs: number;
+  examples: { request: Generated; status: number; ms: number; problem: string; body: string }[];
 }
 
 async function main(): Promise<void> {
@@ -63,8 +69,16 @@ async function main(): Promise<void> {
     services: SERVICES,
     required: ['registry'],
     dbBase,
-    gatewayEnv: { RATE_LIMIT_USER_PER_MINUTE: '10000000', RATE_LIMIT_IP_PER_MINUTE: '10000000', RATE_LIMIT_LOGIN_PER_MINUTE: '10000000', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    // Upstream timeout below the client's and the slow threshold's sum, so a hanging service answers 504 (and is reported) instead of stalling the run.
+    gatewayEnv: { UPSTREAM_TIMEOUT_MS: String(Math.max(SLOW_MS * 2, 2_000)), RATE_LIMIT_USER_PER_MINUTE: '10000000', RATE_LIMIT_IP_PER_MINUTE: '10000000', RATE_LIMIT_LOGIN_PER_MINUTE: '10000000', ACCESS_TOKEN_TTL_SECONDS: '3600' },
   });
+  // Interrupted (Ctrl-C, a CI timeout): stop the spawned services too — the partial report is already on disk.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping the services`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   for (const [name, reason] of Object.entries(stack.missing)) say(`${name} did not start, its operations are not fuzzed: ${reason?.slice(0, 200)}`);
   const pool = new Pool(stack.url, { connections: CONCURRENCY * 2 });
   try {
@@ -98,6 +112,7 @@ async function main(): Promise<void> {
         complete: final,
         seed: SEED,
         runsPerOperation: RUNS,
+        slowMs: SLOW_MS,
         operations: `${reports.length} of ${operations.length}`,
         requests,
         failures,
@@ -111,6 +126,13 @@ async function main(): Promise<void> {
       writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
       return summary;
     };
+    const inFlight = new Map<string, { done: number; since: number }>();
+    const heartbeat = setInterval(() => {
+      const now = Date.now();
+      const busy = [...inFlight].map(([label, p]) => `${label} ${p.done}/${RUNS} (${Math.round((now - p.since) / 1000)} s)`);
+      say(`${reports.length}/${operations.length} done; in flight: ${busy.join(', ') || 'none'}`);
+    }, 30_000);
+    heartbeat.unref();
     const worker = async () => {
       for (let op = queue.shift(); op; op = queue.shift()) {
         reports.push(await fuzzOperation(op));
@@ -144,7 +166,10 @@ async function main(): Promise<void> {
           : fc.constant(undefined),
         lang: fc.constantFrom('zh-CN', 'en', 'en-US,en;q=0.9', ''),
       });
-      const report: OpReport = { operation: label, requests: 0, statuses: {}, failures: 0, examples: [] };
+      const report: OpReport = { operation: label, requests: 0, statuses: {}, failures: 0, seconds: 0, p99ms: 0, maxMs: 0, examples: [] };
+      const progress = { done: 0, since: Date.now() };
+      inFlight.set(label, progress);
+      const latencies: number[] = [];
       for (const g of fc.sample(generator, { numRuns: RUNS, seed: SEED })) {
         const qs = g.query.length ? `?${g.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
         const headers: Record<string, string> = {};
@@ -161,27 +186,37 @@ async function main(): Promise<void> {
         let status = 0;
         let text = '';
         let contentType = '';
+        const t0 = performance.now();
         try {
-          const res = await pool.request({ method: op.method as 'GET', path: `${g.path}${qs}`, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+          const res = await pool.request({ method: op.method as 'GET', path: `${g.path}${qs}`, headers, body, headersTimeout: SLOW_MS * 4 + 5_000, bodyTimeout: SLOW_MS * 4 + 5_000 });
           status = res.statusCode;
           contentType = String(res.headers['content-type'] ?? '');
           text = await res.body.text();
         } catch (error) {
           text = (error as Error).message;
         }
+        const ms = Math.round(performance.now() - t0);
+        latencies.push(ms);
+        progress.done++;
         report.requests++;
         report.statuses[status] = (report.statuses[status] ?? 0) + 1;
-        const problem = check(op, status, contentType, text, components);
+        const problem = check(op, status, contentType, text, components) ?? (ms > SLOW_MS ? `slow: answered after ${ms} ms (limit ${SLOW_MS})` : undefined);
         if (problem) {
           report.failures++;
-          if (report.examples.length < 5) report.examples.push({ request: g, status, problem, body: text.slice(0, 300) });
+          if (report.examples.length < 5) report.examples.push({ request: g, status, ms, problem, body: text.slice(0, 300) });
         }
       }
-      say(`${label}: ${report.requests} requests, ${JSON.stringify(report.statuses)}${report.failures ? `, ${report.failures} FAILED` : ''}`);
+      inFlight.delete(label);
+      latencies.sort((a, b) => a - b);
+      report.seconds = Math.round((Date.now() - progress.since) / 100) / 10;
+      report.p99ms = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+      report.maxMs = latencies[latencies.length - 1] ?? 0;
+      say(`${label}: ${report.requests} requests in ${report.seconds} s (p99 ${report.p99ms} ms), ${JSON.stringify(report.statuses)}${report.failures ? `, ${report.failures} FAILED` : ''}`);
       return report;
     };
 
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    clearInterval(heartbeat);
     const summary = writeReport(true);
     const { failures, requests } = summary;
     say(`${requests} requests over ${reports.length} operations in ${summary.seconds} s: ${failures} failed, ${summary.fiveHundreds} 5xx → ${path.relative(ROOT, OUT)}`);

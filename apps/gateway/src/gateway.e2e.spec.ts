@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { request as undiciRequest } from 'undici';
 import { ALL_ROLES, ROUTE_RULES } from './proxy/route-matrix';
 import { UPSTREAMS } from './proxy/routing';
 import { ApiError, client, LUBEI, LUBEI_COMMUNITY, LUNAN, PASSWORD, seedScenario, type Scenario } from './testing/scenario';
-import { ROOT_ADMIN, startStack, stopProcess, type Stack } from './testing/stack';
+import { idCardNumber, ROOT_ADMIN, startStack, stopProcess, type Stack } from './testing/stack';
 
 /**
  * The gateway in front of the REAL services (each its own process, real Kafka and database):
@@ -368,6 +371,99 @@ describe('gateway with the real services behind it', () => {
         expect(await res.text()).not.toContain('root:');
       }
       expect((await raw('GET', '/api/v2/elders')).status).toBe(404);
+    });
+
+    it('passes a roster upload (multipart CSV) through to the registry and returns its per-row error report', async () => {
+      const good = idCardNumber('130203', '1944-02-03', `${String(Math.floor(Math.random() * 90) + 10)}2`);
+      const bad = idCardNumber('130203', '1945-03-04', `${String(Math.floor(Math.random() * 90) + 10)}2`);
+      const badChecksum = bad.slice(0, 17) + (bad[17] === '0' ? '1' : '0');
+      const csv = [
+        '姓名,性别（男/女）,身份证号,出生日期,联系电话,社区代码,家庭住址,纬度,经度,人员类别,监护人姓名,监护人关系,监护人电话',
+        `周秀兰,女,${good},1944-02-03,13831500011,${LUBEI_COMMUNITY},文北社区7号楼1单元201,39.6412,118.1731,空巢,,,`,
+        `吴玉梅,女,${badChecksum},,,${LUBEI_COMMUNITY},文北社区8号楼,39.6413,118.1732,,,,`,
+      ].join('\n');
+      const boundary = `----gateway${Date.now()}`;
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="roster.csv"\r\nContent-Type: text/csv\r\n\r\n`),
+        Buffer.from(`\uFEFF${csv}\n`),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const res = await fetch(`${stack.url}/api/v1/elders/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.lubei.tokens.admin}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'accept-language': 'en' },
+        body,
+      });
+      expect(res.status).toBe(201);
+      const report = (await res.json()) as { importId: string; errors: { row: number; column: string; code: string }[] };
+      expect(report).toMatchObject({ format: 'csv', totalRows: 2, created: 1, failed: 1 });
+      expect(report.errors.map((e: { row: number; column: string; code: string }) => [e.row, e.column, e.code])).toEqual([[3, '身份证号', 'REGISTRY.ID_CARD_INVALID']]);
+      // the error report downloads through the gateway too, as the file the registry wrote
+      const errors = await api('GET', `/elders/import/${report.importId}/errors.csv`, s.lubei.tokens.admin);
+      expect(errors.status).toBe(200);
+      expect(errors.headers.get('content-type')).toContain('text/csv');
+      expect((await errors.text()).split(/\r?\n/)[1]).toMatch(/^3,/);
+      // another district's admin cannot read it; the write is on the audit log
+      expect([403, 404]).toContain((await api('GET', `/elders/import/${report.importId}/errors.csv`, s.lunan.tokens.admin)).status);
+      const audit = await (await api('GET', `/audit?correlationId=${encodeURIComponent(res.headers.get('x-correlation-id') ?? '')}`, s.lubei.tokens.admin)).json();
+      expect(audit.items).toEqual([expect.objectContaining({ action: 'API_WRITE', method: 'POST', path: '/api/v1/elders/import' })]);
+    });
+
+    it('streams uploads to the service as they arrive (no buffering) and still bounds them', async () => {
+      const received: { bytes: number; firstChunkSeen: () => void } = { bytes: 0, firstChunkSeen: () => undefined };
+      const firstChunk = new Promise<void>((resolve) => (received.firstChunkSeen = resolve));
+      const FIRST = 256 * 1024;
+      const upstream = createServer((req, res) => {
+        req.on('data', (chunk: Buffer) => {
+          received.bytes += chunk.length;
+          if (received.bytes >= FIRST) received.firstChunkSeen();
+        });
+        req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes: received.bytes })));
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const { createGatewayApp } = await import('./bootstrap');
+      const limit = 1024 * 1024;
+      const gateway = await createGatewayApp(
+        { MONGO_DB: db, REGISTRY_URL: `http://127.0.0.1:${(upstream.address() as { port: number }).port}`, IMPORT_BODY_LIMIT_BYTES: String(limit), LOG_LEVEL: 'warn' },
+        { logger: false },
+      );
+      await gateway.listen(0, '127.0.0.1');
+      const base = `http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`;
+      const headers = { authorization: `Bearer ${s.lubei.tokens.admin}`, 'content-type': 'multipart/form-data; boundary=x', 'accept-language': 'en' };
+      try {
+        // The second half is only sent once the service has the first: a buffering gateway would wait forever.
+        let secondSent = false;
+        async function* slowUpload() {
+          yield Buffer.alloc(FIRST, 'a');
+          await firstChunk;
+          secondSent = true;
+          yield Buffer.alloc(FIRST, 'b');
+        }
+        const ok = await undiciRequest(`${base}/api/v1/elders/import`, { method: 'POST', headers, body: Readable.from(slowUpload()) });
+        expect(ok.statusCode).toBe(201);
+        expect(await ok.body.json()).toEqual({ bytes: 2 * FIRST });
+        expect(secondSent).toBe(true);
+
+        // announced too large: refused before anything is forwarded
+        const announced = await undiciRequest(`${base}/api/v1/elders/import`, { method: 'POST', headers: { ...headers, 'content-length': String(limit + 1) }, body: Buffer.alloc(limit + 1) });
+        expect(announced.statusCode).toBe(413);
+        expect(await announced.body.json()).toMatchObject({ code: 'VALIDATION.BODY_TOO_LARGE' });
+        // chunked (no length announced): counted on the way and cut off at the limit
+        async function* endless() {
+          for (let i = 0; i < 8; i++) yield Buffer.alloc(256 * 1024, 'c');
+        }
+        const chunked = await undiciRequest(`${base}/api/v1/elders/import`, { method: 'POST', headers, body: Readable.from(endless()) }).catch((error: Error) => error);
+        if (!(chunked instanceof Error)) {
+          expect(chunked.statusCode).toBe(413);
+          expect(await chunked.body.json()).toMatchObject({ code: 'VALIDATION.BODY_TOO_LARGE' });
+        }
+        // JSON bodies stay bounded by the 1 MiB JSON limit on the same gateway
+        const json = await undiciRequest(`${base}/api/v1/elders`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) });
+        expect(json.statusCode).toBe(413);
+        await json.body.dump();
+      } finally {
+        await gateway.close();
+        upstream.close();
+      }
     });
 
     it('answers 503 GATEWAY.SERVICE_UNAVAILABLE at once when a service is down, and 401/403 still first', async () => {

@@ -77,3 +77,6 @@ export function toPublicError(status: number, body: unknown, lang: Language, cor
 function fieldOf(b: Record<string, unknown>): { field?: string } {
   return typeof b['field'] === 'string' && b['field'] ? { field: b['field'] } : {};
 }
+
+export const uploadTooLarge = (limit: number) =>
+  new AppError('VALIDATION.BODY_TOO_LARGE', 413, `The upload is larger than ${limit} bytes`, { messageZh: '上传文件过大' });

@@ -1,5 +1,5 @@
+import { Transform, type Readable } from 'node:stream';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,7 +10,8 @@ import { isImportRoute, ProxyService } from '../proxy/proxy.service';
 import { consoleHandler } from './console-static';
 import { jsonShapeProblem } from './json-limits';
 import './limits';
-import { languageOf, toPublicError } from './problems';
+import { languageOf, toPublicError, uploadTooLarge } from './problems';
+import { applySecurityHeaders } from './security-headers';
 
 const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -41,11 +42,14 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
       done(null, value);
     });
   });
+  // The roster upload is NOT buffered: the request stream itself is the body handed to the proxy,
+  // which pipes it to the registry as it arrives. Its limit is checked up front from
+  // Content-Length, and counted on the way for chunked uploads that announce none.
   fastify.addContentTypeParser('multipart/form-data', (req, payload, done) => {
     if (!isImportRoute(req.method, req.url)) return done(unsupportedMediaType(), undefined);
     const length = Number(req.headers['content-length'] ?? 0);
-    if (length > importLimit) return done(new AppError('VALIDATION.BODY_TOO_LARGE', 413, `The upload is larger than ${importLimit} bytes`, { messageZh: '上传文件过大' }), undefined);
-    done(null, payload);
+    if (length > importLimit) return done(uploadTooLarge(importLimit), undefined);
+    done(null, length > 0 ? payload : limitStream(payload, importLimit, () => ((req as FastifyRequest).uploadTooLarge = true)));
   });
   fastify.addContentTypeParser('*', (_req, _payload, done) => done(unsupportedMediaType(), undefined));
 
@@ -74,27 +78,10 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
     done(null, JSON.stringify(toPublicError(reply.statusCode, body, languageOf(req.headers['accept-language']), String(req.id))));
   });
 
-  await app.register(helmet as never, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        // antd and Swagger UI set inline styles
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        // The console is often opened over plain HTTP on a LAN address (a wall display at
-        // http://192.168.x.x:3000); upgrading its requests to HTTPS would break every load there.
-        upgradeInsecureRequests: null,
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: 'no-referrer' },
+  // Security headers (OWASP API8): a constant table, see security-headers.ts for why not @fastify/helmet.
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    applySecurityHeaders(reply.raw);
+    done();
   });
 
   const origins = String(config.get('CORS_ORIGINS') ?? '')
@@ -139,6 +126,30 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
       return reply;
     },
   });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when a chunked upload ran past the limit while being forwarded. */
+    uploadTooLarge?: boolean;
+  }
+}
+
+/** Passes `source` through, failing the stream once more than `limit` bytes went by. */
+function limitStream(source: Readable, limit: number, onExceeded: () => void): Readable {
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) {
+        onExceeded();
+        return callback(uploadTooLarge(limit));
+      }
+      callback(null, chunk);
+    },
+  });
+  source.on('error', (error) => counted.destroy(error));
+  return source.pipe(counted);
 }
 
 const unsupportedMediaType = () =>

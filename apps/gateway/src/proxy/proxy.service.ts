@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import { Authenticator } from '../access/authenticator';
 import { authFailureError, originOf } from '../access/request-context';
 import { AuditService } from '../audit/audit.service';
-import { forbidden, routeNotFound } from '../http/problems';
+import { forbidden, routeNotFound, uploadTooLarge } from '../http/problems';
 import { authorise, REVEAL_ROLES } from './route-matrix';
 import { publicPathOf, resolveRoute, type Route } from './routing';
 import { classify, Upstreams } from './upstreams';
@@ -40,6 +40,7 @@ declare module 'fastify' {
 export class ProxyService {
   private readonly log = new Logger('Proxy');
   private readonly importTimeoutMs: number;
+  private readonly importLimit: number;
 
   constructor(
     config: ConfigService,
@@ -48,6 +49,7 @@ export class ProxyService {
     private readonly audit: AuditService,
   ) {
     this.importTimeoutMs = Number(config.get('UPSTREAM_IMPORT_TIMEOUT_MS'));
+    this.importLimit = Number(config.get('IMPORT_BODY_LIMIT_BYTES'));
   }
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -122,6 +124,8 @@ export class ProxyService {
     try {
       return await this.upstreams.request(route.service, options, retryable);
     } catch (error) {
+      // A chunked upload that ran past its limit while streaming: the caller's fault, not the service's.
+      if (req.uploadTooLarge) return void this.fail(reply, uploadTooLarge(Number(this.importLimit)));
       const failure = classify(error);
       this.log.warn({ service: route.service, code: (error as { code?: string }).code, correlationId: req.id }, `upstream ${failure.toLowerCase()}`);
       void reply.header('retry-after', '5');
