@@ -197,8 +197,15 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
       await this.sweep(new Date());
     }
     if (!this.adopted) {
-      // Documents written before the marker existed (or by an older version): one scan per start.
-      await this.elders.updateMany({ outboxPending: true, outboxMark: { $exists: false } } as never, { $set: { outboxMark: OUTBOX_MARK } } as never);
+      // Documents left pending by a version without the marker: adopted by one scan, once per database
+      // (remembered in registry_migrations), not on every start.
+      const migrations = this.connection.collection<{ _id: string; at: Date }>('registry_migrations');
+      if (!(await migrations.findOne({ _id: 'elders.outboxMark' }))) {
+        await this.elders.updateMany({ outboxPending: true, outboxMark: { $exists: false } } as never, { $set: { outboxMark: OUTBOX_MARK } } as never);
+        await migrations.insertOne({ _id: 'elders.outboxMark', at: new Date() }).catch((error: unknown) => {
+          if (!isDuplicateKeyError(error)) throw error;
+        });
+      }
       this.adopted = true;
     }
     let published = 0;
