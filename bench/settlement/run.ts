@@ -270,8 +270,8 @@ async function main() {
     // ── the late-event rule on the running totals: approve (close) one provider's month, post late ──
     const before = totals.get(provider)!;
     const closed = await closeMonth(aggregates, provider, MONTH);
-    const lateDoc = { ...live[0], _id: `chg:vis-${RUN_ID}-late`, visitId: `vis-${RUN_ID}-late`, providerId: provider, postedAt: new Date() };
-    await ledger.insertOne(lateDoc);
+    const lateDoc: Document = { ...live[0], _id: `chg:vis-${RUN_ID}-late`, visitId: `vis-${RUN_ID}-late`, providerId: provider, postedAt: new Date() };
+    await ledger.insertOne(lateDoc as never);
     const lateMonth = await applyToAggregates(aggregates, lateDoc as never, MONTH);
     const again = await applyToAggregates(aggregates, lateDoc as never, MONTH);
     const after = (await monthTotals(aggregates, MONTH, provider)).get(provider)!;

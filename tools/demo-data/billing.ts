@@ -113,6 +113,12 @@ export const DEMO_BUDGETS = [
 ];
 
 export async function seedBilling(): Promise<void> {
+  // Budgets first: creating a caregiver policy pays the caregivers billing already knows (entry
+  // subsidy, this month's skill allowance), and a share without a budget would be held.
+  for (const b of DEMO_BUDGETS) {
+    const res = await call('PUT', `/budgets/${b.fundSource}/${YEAR}/${DISTRICT_CODE}`, { allocatedFen: b.allocatedFen });
+    if (res.status !== 200) throw new Error(`PUT budget ${b.fundSource} → ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
+  }
   let created = 0;
   for (const policy of DEMO_POLICIES) {
     const existing = await call('GET', `/policies/${policy.code}`);
@@ -120,10 +126,6 @@ export async function seedBilling(): Promise<void> {
     const res = await call('POST', '/policies', policy);
     if (res.status !== 201) throw new Error(`POST /policies ${policy.code} → ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
     created++;
-  }
-  for (const b of DEMO_BUDGETS) {
-    const res = await call('PUT', `/budgets/${b.fundSource}/${YEAR}/${DISTRICT_CODE}`, { allocatedFen: b.allocatedFen });
-    if (res.status !== 200) throw new Error(`PUT budget ${b.fundSource} → ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
   }
   say(`${created} policies created (${DEMO_POLICIES.length - created} already there), ${DEMO_BUDGETS.length} budgets for ${YEAR}`);
 }
