@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BillingTopics } from '@yiyang/contracts';
 import { collect, testKafka, uniqueSuffix, waitFor } from '@yiyang/messaging/testing';
 import { asPrincipal, bootTestApp } from '@yiyang/service-kit/testing';
 import ExcelJS from 'exceljs';
+import type { Connection } from 'mongoose';
 import { SERVICE } from '../service';
+import { SettlementsService } from './settlements.service';
 import { absenceEnded, absenceRecorded, admin, allowancePolicy, caregiverEvent, COUNTY, elderSnapshot, price, produce, registered, startGroupsAtEnd, statusChanged, testAppModule, verified, visit } from '../testing/support';
 
 jest.setTimeout(150_000);
@@ -189,5 +192,21 @@ describe('monthly settlement, fund budgets and anomalies (real Kafka + database)
       expect.objectContaining({ type: 'SERVICE_WHILE_IN_HOSPITAL', absenceId: absence.absenceId, from: absence.from, to: '2026-03-15T00:00:00.000Z', visitIds: [during.visitId] }),
     ]);
     expect(mine[0].links[0]).toMatchObject({ visitId: during.visitId, charge: `/api/v1/ledger/charges/${during.visitId}` });
+  });
+
+  it('counts journals stored before the running totals existed, once (boot backfill)', async () => {
+    const settlements = app.get(SettlementsService);
+    await settlements.backfilled;
+    const oldProvider = `oldprov-${suffix}`;
+    const ledger = app.get<Connection>(getConnectionToken()).collection('ledger');
+    const old = { kind: 'CHARGE', elderId: 'eld-old', providerId: oldProvider, serviceMonth: '2026-06', settlementMonth: '2026-06', serviceDate: '2026-06-02', grossFen: 5_000, subsidyFen: 4_000, copayFen: 1_000, heldFen: 0, postedAt: new Date() };
+    await ledger.insertMany([{ ...old, _id: `chg:old-${suffix}-1` }, { ...old, _id: `chg:old-${suffix}-2` }] as never);
+    await settlements.aggregates.deleteOne({ _id: 'backfill:v1' });
+    settlements.onApplicationBootstrap();
+    await settlements.backfilled;
+    settlements.onApplicationBootstrap(); // a second boot: the marker says done, nothing is counted again
+    await settlements.backfilled;
+    const june = (await http('POST', '/settlements', { month: '2026-06', providerId: oldProvider })).json()[0];
+    expect(june.totals).toMatchObject({ lineCount: 2, grossFen: 10_000, subsidyFen: 8_000, copayFen: 2_000, payableFen: 8_000 });
   });
 });

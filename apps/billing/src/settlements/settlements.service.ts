@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { SettlementApproved, SettlementIssued, SettlementPaid } from '@yiyang/contracts';
 import { regionWithin } from '@yiyang/geo';
@@ -15,7 +15,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { RegistryView } from '../registry-view/registry-view.service';
 import { MonthRegex } from '../shared/dates';
 import { forbidden } from '../shared/scope';
-import { closeMonth, ensureAggregateIndexes, LINE_PROJECTION, monthTotals, statementJournalIds, statementLines, type MonthAggregate } from './aggregates';
+import { applyToAggregates, closeMonth, ensureAggregateIndexes, LINE_PROJECTION, monthTotals, statementJournalIds, statementLines, type MonthAggregate } from './aggregates';
 import { emptyTotals, lineKind, yuan, type SettlementJournal, type StatementTotals } from './domain/statement';
 
 export interface Statement {
@@ -51,7 +51,8 @@ const KIND_ZH = { SERVICE: '正常', LATE: '补记调整', REVERSAL: '冲销', C
  * totals, and anything posted afterwards for that month goes on the next statement as an adjustment.
  */
 @Injectable()
-export class SettlementsService implements OnModuleInit {
+export class SettlementsService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly log = new Logger('Settlements');
   readonly statements: Collection<Statement>;
   readonly aggregates: Collection<MonthAggregate>;
   private readonly ledger: Collection;
@@ -73,6 +74,34 @@ export class SettlementsService implements OnModuleInit {
     await ensureAggregateIndexes(this.aggregates);
     await this.statements.createIndex({ month: 1 });
     await this.relay.register(this.statements as never);
+  }
+
+  /** Started in the background at boot; awaited by tests. */
+  backfilled: Promise<void> = Promise.resolve();
+
+  onApplicationBootstrap(): void {
+    this.backfilled = this.backfillOnce().catch((error) => this.log.error(`running totals backfill failed: ${(error as Error).message}`));
+  }
+
+  /**
+   * A database whose journals predate the running totals (ADR 0008) gets them counted once, in the
+   * background: every charge, reversal and caregiver subsidy through the same idempotent
+   * `applyToAggregates` postings use (a journal already counted, or posted meanwhile, adds nothing).
+   * A marker document records that it is done, so later boots skip it.
+   */
+  private async backfillOnce(): Promise<void> {
+    const markers = this.aggregates as unknown as Collection<{ _id: string; doneAt: Date; journals: number }>;
+    if (await markers.findOne({ _id: 'backfill:v1' })) return;
+    let journals = 0;
+    const cursor = this.ledger.find({ kind: { $in: ['CHARGE', 'REVERSAL', 'CAREGIVER_SUBSIDY'] } }, { projection: LINE_PROJECTION });
+    for await (const j of cursor) {
+      const journal = j as unknown as SettlementJournal & { providerId?: string };
+      if (!journal.providerId) continue;
+      await applyToAggregates(this.aggregates, journal as never, journal.settlementMonth ?? (journal.serviceMonth as string));
+      journals++;
+    }
+    await markers.updateOne({ _id: 'backfill:v1' }, { $set: { doneAt: new Date(), journals } }, { upsert: true });
+    if (journals > 0) this.log.log(`counted ${journals} earlier journals on the running statement totals`);
   }
 
   private assertBureau(principal: Principal): void {
