@@ -607,7 +607,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       const prepared = await this.importEvents.prepare(ctx.importId, rows);
       const failed = new Set<number>();
       try {
-        await this.collection.insertMany(creates.map((c) => ({ ...slimForInsert(c.doc), importBatchId: prepared.batchId })) as never[], { ordered: false });
+        await this.collection.insertMany(creates.map((c) => slimForInsert(c.doc)) as never[], { ordered: false });
       } catch (error) {
         const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
         if (!writeErrors?.length || writeErrors.some((w) => w.code !== 11000)) throw error;
@@ -874,8 +874,16 @@ export function hydrate(doc: StoredElder): StoredElder {
     absencesRev: d.absencesRev ?? 0,
     preferences: d.preferences ?? { caregiverGender: null },
     changeId: d.changeId ?? null,
-    updatedAt: d.updatedAt ?? d.createdAt,
+    // A new record is written without timestamps: its UUIDv7 id carries the creation time.
+    createdAt: d.createdAt ?? uuidv7Time(d._id),
+    updatedAt: d.updatedAt ?? d.createdAt ?? uuidv7Time(d._id),
   };
+}
+
+/** The creation time a UUIDv7 carries in its first 48 bits (older ids of other shapes: undefined). */
+function uuidv7Time(id: string): Date | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7/i.test(id)) return undefined;
+  return new Date(parseInt(id.slice(0, 8) + id.slice(9, 13), 16));
 }
 
 /** The document as inserted: without the fields still at their defaults (hydrate restores them). */
@@ -884,7 +892,7 @@ export function slimForInsert(doc: StoredElder): Partial<StoredElder> {
   for (const [k, v] of Object.entries(doc)) {
     const dflt = (INSERT_DEFAULTS as Record<string, unknown>)[k];
     if (k in INSERT_DEFAULTS && (v === dflt || (Array.isArray(v) && v.length === 0 && Array.isArray(dflt)))) continue;
-    if (k === 'updatedAt' || (k === 'preferences' && (v as { caregiverGender: unknown }).caregiverGender === null)) continue;
+    if (k === 'updatedAt' || k === 'createdAt' || (k === 'preferences' && (v as { caregiverGender: unknown }).caregiverGender === null)) continue;
     out[k] = v;
   }
   return out as Partial<StoredElder>;

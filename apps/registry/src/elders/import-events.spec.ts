@@ -98,7 +98,7 @@ describe('roster import events: one outbox batch per 1,000 rows (real Kafka + da
     // The writer prepared the batch and stored two of the three elders, then died before committing.
     const prepared = await batches.prepare('crashed-import', rows);
     await connection.collection('elders').insertMany(
-      elderIds.slice(0, 2).map((_id, i) => ({ _id, importBatchId: prepared.batchId, idCardHash: `crash-${correlationId}-${i}`, regionPath: [] })) as never[],
+      elderIds.slice(0, 2).map((_id, i) => ({ _id, idCardHash: `crash-${correlationId}-${i}`, regionPath: [] })) as never[],
     );
     // Nothing of a prepared batch is published while its writer may still be at work…
     await new Promise((r) => setTimeout(r, 1_500));
@@ -115,7 +115,7 @@ describe('roster import events: one outbox batch per 1,000 rows (real Kafka + da
 
     // The writer, had it only stalled, finds its batch swept and re-issues what the sweeper left out for an elder it did store.
     const late = await batches.prepare('stalled-import', [rows[2]]);
-    await connection.collection('elders').insertOne({ _id: elderIds[2], importBatchId: late.batchId, idCardHash: `crash-${correlationId}-2`, regionPath: [] } as never);
+    await connection.collection('elders').insertOne({ _id: elderIds[2], idCardHash: `crash-${correlationId}-2`, regionPath: [] } as never);
     await connection.collection(COMMITS).insertOne({ _id: late.batchId, excluded: [rows[2].event.envelope.eventId], at: new Date(), by: 'sweeper' } as never);
     await batches.commit(late, [], [rows[2]]);
     await waitFor(() => byCorrelation(correlationId, ElderRegistered.type).length >= 3 || undefined, 'the re-issued event');

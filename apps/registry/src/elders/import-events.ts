@@ -23,14 +23,15 @@ import { v7 as uuidv7 } from 'uuid';
  *
  *   1. prepare  — insert the batch's events (deflated JSON lines) into `elder_event_batches`, with the
  *                 elder ids and a lease; nothing publishes a prepared batch.
- *   2. write    — insertMany the elders; each new elder carries `importBatchId`, which never changes.
+ *   2. write    — insertMany the elders, under ids (UUIDv7) made for this batch and listed in step 1.
  *   3. commit   — insert a small `elder_event_commits` document naming the events NOT to publish
  *                 (rows that turned out to exist already, and are updated instead, with their own events).
  *
  * The relay publishes committed batches in batch order, then deletes the batch and its commit. A crash
  * before 3 leaves a prepared batch without commit: once its lease is over, the sweeper commits it
- * itself, keeping exactly the events whose elder exists with this `importBatchId` (registered by this
- * batch) — no event for an elder never stored, none lost for an elder stored. A crash after publishing
+ * itself, keeping exactly the events whose elder exists: nothing but this batch's insert can have
+ * stored a document under an id made for it (a row refused as a duplicate stores nothing) — so no
+ * event for an elder never stored, none lost for an elder stored. A crash after publishing
  * and before the delete republishes; consumers dedupe by eventId (ADR 0002).
  */
 /**
@@ -254,7 +255,7 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
 
   /**
    * Commits prepared batches whose writer is gone (lease over): an event is kept exactly when its
-   * elder exists with this importBatchId, i.e. this batch stored it.
+   * elder exists under the id this batch made for it, i.e. this batch stored it.
    */
   async sweep(now: Date): Promise<number> {
     const stale = await this.batches.find({ leaseUntil: { $lt: now } }, { projection: { events: 0 } }).limit(20).toArray();
@@ -265,7 +266,7 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
       for (let i = 0; i < batch.elderIds.length; i += 500) {
         const found = await this.connection
           .collection('elders')
-          .find({ _id: { $in: batch.elderIds.slice(i, i + 500) }, importBatchId: batch._id } as never, { projection: { _id: 1 } })
+          .find({ _id: { $in: batch.elderIds.slice(i, i + 500) } } as never, { projection: { _id: 1 } })
           .toArray();
         for (const f of found) stored.add(String(f._id));
       }
