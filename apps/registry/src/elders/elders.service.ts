@@ -35,7 +35,7 @@ import {
   type InputProblem,
 } from './elder-input';
 import { Elder, type LatestAssessment, type StatusHistoryEntry, type StoredAbsence, type StoredGuardian } from './elder.schema';
-import { elderOutbox, elderOutboxFields, ImportEventBatches } from './import-events';
+import { elderOutbox, elderOutboxFields, encodeEvent, ImportEventBatches } from './import-events';
 import { maskIdCard, maskPhone, normalisePhone, PiiVault } from './pii';
 
 export type UpsertResult =
@@ -505,13 +505,13 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       if (!regionCache.has(code)) regionCache.set(code, this.communityInScope(principal, code).catch((e: unknown) => toProblem(e, 'regionCode')));
     }
     const context: BatchContext = { principal, today, correlationId, importId: options.importId ?? null, regionCache, results, audit: { created: [], updated: [] } };
-    const prebuilt = new Map<number, { doc: StoredElder; event: PendingEvent }>();
+    const prebuilt = new Map<number, { doc: StoredElder; event: PendingEvent; line: string }>();
     if (!options.lookupFirst) {
       for (const row of checked) {
         const path = await regionCache.get(row.profile.regionCode);
         if (!Array.isArray(path)) continue;
         const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
-        prebuilt.set(row.index, { doc, event: events[0] });
+        prebuilt.set(row.index, { doc, event: events[0], line: encodeEvent(events[0]) });
       }
     }
     return { context, checked, prebuilt, lookupFirst: Boolean(options.lookupFirst) };
@@ -542,7 +542,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
   }
 
   /** `attempt` 1 inserts blind; from 2 on, the batch's people are looked up first. */
-  private async upsertBatch(ctx: BatchContext, batch: BatchRow[], attempt: number, prebuilt?: Map<number, { doc: StoredElder; event: PendingEvent }>): Promise<void> {
+  private async upsertBatch(ctx: BatchContext, batch: BatchRow[], attempt: number, prebuilt?: UpsertPlan['prebuilt']): Promise<void> {
     const { principal, today, correlationId, regionCache, results } = ctx;
     const fail = (row: BatchRow, field: string, code: string, reason: string, messageZh: string) => {
       results[row.index] = { index: row.index, error: { field, reason, code, messageZh } };
@@ -562,7 +562,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     }
     const byHash = new Map(existing.map((e) => [e.idCardHash, e]));
 
-    const creates: { row: BatchRow; doc: StoredElder; event: PendingEvent }[] = [];
+    const creates: { row: BatchRow; doc: StoredElder; event: PendingEvent; line?: string }[] = [];
     const updates: { row: BatchRow; next: StoredElder; changeId: string; changedFields: string[]; update: object; version: number }[] = [];
     for (const row of batch) {
       const path = await regionCache.get(row.profile.regionCode);
@@ -603,7 +603,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       // prepare → write → commit (import-events.ts): the events are stored before the elders and
       // published only once committed, so neither a crash nor a duplicate row can publish an event
       // for an elder that was not stored, or store an elder whose event is lost.
-      const rows = creates.map((c) => ({ elderId: c.doc._id, event: c.event }));
+      const rows = creates.map((c) => ({ elderId: c.doc._id, event: c.event, line: c.line }));
       const prepared = await this.importEvents.prepare(ctx.importId, rows);
       const failed = new Set<number>();
       try {
@@ -909,7 +909,7 @@ export interface UpsertOptions {
 export interface UpsertPlan {
   context: BatchContext;
   checked: BatchRow[];
-  prebuilt: Map<number, { doc: StoredElder; event: PendingEvent }>;
+  prebuilt: Map<number, { doc: StoredElder; event: PendingEvent; line: string }>;
   lookupFirst: boolean;
 }
 

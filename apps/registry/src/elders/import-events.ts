@@ -84,6 +84,18 @@ interface CommitDoc {
   by: 'writer' | 'sweeper';
 }
 
+/** One new elder's event; `line` is its serialised outbox entry when made ahead (the importer's planning step). */
+export interface BatchRowEvent {
+  elderId: string;
+  event: PendingEvent;
+  line?: string;
+}
+
+/** An event as one JSON line of a batch document (JSON never holds a raw newline). */
+export function encodeEvent(event: PendingEvent): string {
+  return JSON.stringify(toOutboxEntry(event.definition, event.envelope));
+}
+
 export interface PreparedBatch {
   batchId: string;
   /** eventId of each prepared row's event, by elder id. */
@@ -143,9 +155,9 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   // ── writer side ───────────────────────────────────────────────────────────────────────
 
   /** Step 1: stores the batch's events, unpublishable until committed. */
-  async prepare(importId: string | null, rows: { elderId: string; event: PendingEvent }[]): Promise<PreparedBatch> {
+  async prepare(importId: string | null, rows: BatchRowEvent[]): Promise<PreparedBatch> {
     const batchId = uuidv7();
-    const entries = rows.map((r) => toOutboxEntry(r.event.definition, r.event.envelope));
+    const lines = rows.map((r) => r.line ?? encodeEvent(r.event));
     const now = new Date();
     await this.batches.insertOne({
       _id: batchId,
@@ -153,11 +165,11 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
       createdAt: now,
       leaseUntil: new Date(now.getTime() + PREPARED_LEASE_MS),
       elderIds: rows.map((r) => r.elderId),
-      eventIds: entries.map((e) => e.eventId),
-      count: entries.length,
-      events: new Binary(deflateRawSync(entries.map((e) => JSON.stringify(e)).join('\n'), { level: 1 })),
+      eventIds: rows.map((r) => r.event.envelope.eventId),
+      count: rows.length,
+      events: new Binary(deflateRawSync(lines.join('\n'), { level: 1 })),
     });
-    return { batchId, eventIdOf: new Map(rows.map((r, i) => [r.elderId, entries[i].eventId])) };
+    return { batchId, eventIdOf: new Map(rows.map((r) => [r.elderId, r.event.envelope.eventId])) };
   }
 
   /**
@@ -165,7 +177,7 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
    * sweeper committed it first (this writer stalled past the lease), any event it left out for an
    * elder this writer did store goes out as a batch of its own.
    */
-  async commit(batch: PreparedBatch, notWritten: readonly string[], rows: { elderId: string; event: PendingEvent }[]): Promise<void> {
+  async commit(batch: PreparedBatch, notWritten: readonly string[], rows: BatchRowEvent[]): Promise<void> {
     const excluded = notWritten.map((id) => batch.eventIdOf.get(id)).filter((id): id is string => Boolean(id));
     try {
       await this.commits.insertOne({ _id: batch.batchId, excluded, at: new Date(), by: 'writer' });
