@@ -5,24 +5,25 @@
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/telemetry/run.ts
  *
  * One process, on purpose (the machine has 2 cores; a second process would only move the contention):
- *   - the monitoring app booted in-process (Nest + Fastify on a port, real Kafka + database), with
- *     BENCH_DEVICES devices written straight into its database;
- *   - a load generator posting batches of realistic readings (tools/device-simulator/model.ts) to
- *     POST /telemetry over HTTP with a vendor key;
- *   - the BASELINE: a bare kafkajs consumer (eachBatch, JSON.parse of every record) of the same
- *     telemetry topic, started at its current end, counting readings.
+ * the monitoring app booted in-process (Nest + Fastify, real Kafka + database) with BENCH_DEVICES
+ * smart watches written straight into its database, a load generator, and the baseline consumer.
  *
- * Phase 1 (throughput, BENCH_SECONDS): the generator sends as fast as it can; afterwards both
- * consumers drain. Reported: accepted readings/s at ingestion; readings/s evaluated by the rule
- * engine and by the bare consumer over the same window (first record seen → last record handled);
- * the ratio engine / bare.
- * Phase 2 (latency + memory, BENCH_SECONDS): the generator holds half the target rate (50,000/s ⇒
- * 25,000/s, or half of what phase 1 sustained if that was lower) and presses an SOS on a fresh
- * device BENCH_SOS_PER_SEC times a second; latency = AlertRaised seen on the alerts topic − the moment the reading
- * was posted (BENCH_SOS_PER_SEC, default 2). RSS is sampled every second; flat memory ⇒ RSS at 90 % of the phase ≈ RSS at 10 %.
+ * Phase 0 (rule-engine capacity vs the bare consumer): BENCH_BACKLOG records (one reading each,
+ *   as ingestion writes them) are put on the topic first; then the rule engine drains them, and
+ *   after it the BASELINE — a bare kafkajs consumer (eachBatch, JSON.parse of every record) — drains
+ *   the very same records. One after the other, so neither steals the other's CPU. Reported:
+ *   readings/s of each (first record handled → last) and engine/bare.
+ * Phase 1 (end to end, BENCH_SECONDS): the generator posts to POST /telemetry as fast as it can;
+ *   accepted readings/s at ingestion and readings/s evaluated by the engine over the same window.
+ * Phase 2 (latency + memory, BENCH_SECONDS): half the target rate (or half of what phase 1
+ *   sustained if lower) plus BENCH_SOS_PER_SEC SOS presses on distinct devices; latency = the
+ *   AlertRaised seen on the alerts topic − the moment the reading was posted. RSS sampled each second.
+ * BENCH_MEMORY_SECONDS (e.g. 600) instead runs only the memory test: steady load at BENCH_MEMORY_RATE
+ *   for that long, RSS and heap sampled every 5 s, written to bench/results/telemetry-memory.json.
  *
- * Env: BENCH_DEVICES (20000)  BENCH_SECONDS (60; 600 for the 10-minute run)  BENCH_BATCH (1000)
- *      BENCH_CONCURRENCY (4 requests in flight)  BENCH_TARGET_RATE (50000)  BENCH_OUT  MONGO_URL  KAFKA_BROKERS
+ * Env: BENCH_DEVICES (20000)  BENCH_BACKLOG (500000)  BENCH_SECONDS (30)  BENCH_BATCH (1000)
+ *      BENCH_CONCURRENCY (4 requests in flight)  BENCH_TARGET_RATE (50000)  BENCH_SOS_PER_SEC (2)
+ *      BENCH_MEMORY_SECONDS  BENCH_MEMORY_RATE (10000)  BENCH_OUT  MONGO_URL  KAFKA_BROKERS
  * A measurement, not a gate: exits 0 whatever the figures (1 only if it could not run).
  */
 import 'reflect-metadata';
@@ -45,13 +46,16 @@ const int = (name: string, fallback: number) => {
   return n;
 };
 const DEVICES = int('BENCH_DEVICES', 20_000);
-const SECONDS = int('BENCH_SECONDS', 60);
+const SECONDS = int('BENCH_SECONDS', 30);
+const BACKLOG = int('BENCH_BACKLOG', 500_000);
+const MEMORY_SECONDS = process.env['BENCH_MEMORY_SECONDS'] ? int('BENCH_MEMORY_SECONDS', 600) : 0;
+const MEMORY_RATE = int('BENCH_MEMORY_RATE', 10_000);
 const BATCH = int('BENCH_BATCH', 1_000);
 const CONCURRENCY = int('BENCH_CONCURRENCY', 4);
 const TARGET = int('BENCH_TARGET_RATE', 50_000);
 /** A million devices at about one press a month is 0.4 presses/s; 2/s is a busy evening. */
 const SOS_PER_SEC = int('BENCH_SOS_PER_SEC', 2);
-const OUT = resolve(process.env['BENCH_OUT'] ?? 'bench/results/telemetry.json');
+const OUT = resolve(process.env['BENCH_OUT'] ?? (MEMORY_SECONDS ? 'bench/results/telemetry-memory.json' : 'bench/results/telemetry.json'));
 const MONGO_URL = process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/';
 const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
@@ -60,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const watchdog = setTimeout(() => {
   say('hard stop (watchdog)');
   process.exit(1);
-}, (SECONDS * 2 + 600) * 1000);
+}, (SECONDS * 2 + MEMORY_SECONDS + 900) * 1000);
 watchdog.unref();
 
 function percentile(sorted: number[], p: number): number | null {
@@ -72,29 +76,35 @@ async function main(): Promise<void> {
   // Loaded after MONGO_DB is set: the app's config is validated when its module is imported.
   const { Kafka, logLevel } = await import('kafkajs');
   const { MongoClient } = await import('mongodb');
-  const { MonitoringTopics } = await import('@yiyang/contracts');
-  const { mintInternalToken } = await import('@yiyang/service-kit');
+  const { MonitoringTopics, TelemetryReadings } = await import('@yiyang/contracts');
+  const { newEnvelope, envelopeHeaders } = await import('@yiyang/messaging');
+  const { mintInternalToken, createServiceApp } = await import('@yiyang/service-kit');
   const { regionPath } = await import('@yiyang/geo');
-  const { createServiceApp } = await import('@yiyang/service-kit');
   const { AppModule } = await import('../../apps/monitoring/src/app.module');
   const { SERVICE } = await import('../../apps/monitoring/src/service');
   const { DeviceDirectory } = await import('../../apps/monitoring/src/devices/device-directory');
   const { SimDevice } = await import('../../tools/device-simulator/model');
+  const { register } = await import('prom-client');
 
+  const topic = MonitoringTopics.telemetry.name;
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
   const kafka = new Kafka({ clientId: `bench-telemetry-${RUN_ID}`, brokers, logLevel: logLevel.NOTHING });
   const prefix = `bench-telemetry-${RUN_ID}`;
-
-  // Fresh consumer groups start at the topic's current end (earlier runs left millions of readings).
   const admin = kafka.admin();
   await admin.connect();
-  for (const [group, topics] of Object.entries({ rules: [MonitoringTopics.telemetry.name], 'registry-facts': ['yiyang.registry.elders.v1', 'yiyang.registry.facilities.v1', 'yiyang.registry.regions.v1'] })) {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId: `${prefix}.${group}`, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
-    }
+  const topicEnd = async () => (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high }));
+  const startGroupAt = async (groupId: string, t: string, partitions: { partition: number; offset: string }[]) => admin.setOffsets({ groupId, topic: t, partitions });
+
+  // Fresh consumer groups start at the topic's current end (earlier runs left millions of readings).
+  // Every group but `rules` (the figures group would otherwise wade through every other service's history).
+  const { DispatchTopics, BillingTopics } = await import('@yiyang/contracts');
+  const otherGroups: Record<string, string[]> = {
+    'registry-facts': ['yiyang.registry.elders.v1', 'yiyang.registry.facilities.v1', 'yiyang.registry.regions.v1'],
+    figures: [DispatchTopics.orders.name, DispatchTopics.visits.name, DispatchTopics.rounds.name, DispatchTopics.emergencies.name, BillingTopics.ledger.name, BillingTopics.budgets.name, MonitoringTopics.alerts.name],
+  };
+  for (const [group, topics] of Object.entries(otherGroups)) {
+    for (const t of topics) await startGroupAt(`${prefix}.${group}`, t, (await admin.fetchTopicOffsets(t)).map((o) => ({ partition: o.partition, offset: o.high })));
   }
-  await admin.disconnect();
 
   // Devices straight into the database (registering 20,000 through the API is the registry-import
   // bench's business, not this one's): smart watches, one reading per device per 20 s.
@@ -104,8 +114,9 @@ async function main(): Promise<void> {
   const community = '130203001001';
   const path = regionPath(community);
   const now = new Date();
+  const deviceId = (i: number) => `dev-${RUN_ID}-${i}`;
   const docs = Array.from({ length: DEVICES }, (_, i) => ({
-    _id: `dev-${RUN_ID}-${i}`,
+    _id: deviceId(i),
     vendorId,
     externalId: `w${i}`,
     kind: 'SMART_WATCH',
@@ -127,6 +138,73 @@ async function main(): Promise<void> {
   for (let i = 0; i < docs.length; i += 5_000) await db.collection('devices').insertMany(docs.slice(i, i + 5_000) as never[]);
   say(`${DEVICES} devices stored`);
 
+  const sims = Array.from({ length: DEVICES }, (_, i) => new SimDevice(`w${i}`, 'SMART_WATCH', { lat: 39.64, lng: 118.17 }, i + 1, Date.now(), undefined, 20));
+  let cursor = 0;
+  /** The next readings: each device's periodic reading, round-robin over the fleet. */
+  const nextReadings = (n: number) => {
+    const t = Date.now();
+    const out = [];
+    for (let k = 0; k < n; k++) {
+      const d = sims[cursor];
+      out.push({ index: cursor, reading: d.periodic(t) });
+      cursor = (cursor + 1) % DEVICES;
+    }
+    return out;
+  };
+
+  // Rule-engine progress from its own Prometheus counter: only readings of this run's devices
+  // (others publishing on the shared topic are 'unbound' here).
+  const engineCount = async () => {
+    const m = (await register.getSingleMetric('yiyang_rule_readings_total')?.get()) as { values: { value: number; labels: { outcome?: string } }[] } | undefined;
+    return (m?.values ?? []).filter((v) => v.labels.outcome !== 'unbound').reduce((s, v) => s + v.value, 0);
+  };
+  /** Samples a counter until it reaches `target` or stops moving for `quietMs`; returns first/last movement times. */
+  const follow = async (count: () => Promise<number> | number, from: number, target: number, quietMs = 5_000) => {
+    let first = 0;
+    let last = performance.now(); // no movement at all: it had already caught up when we looked
+    let seen = await count();
+    let lastMove = performance.now();
+    for (;;) {
+      await sleep(50);
+      const c = await count();
+      const t = performance.now();
+      if (c !== seen) {
+        if (!first) first = t;
+        last = t;
+        seen = c;
+        lastMove = t;
+      }
+      if (c - from >= target || t - lastMove > quietMs) return { first, last, done: c - from };
+      // (`first` stays 0 when nothing moved while watching)
+    }
+  };
+
+  // ── Phase 0 backlog: records exactly as ingestion writes them, put on the topic before anyone reads ──
+  const backlogStart = await topicEnd();
+  await startGroupAt(`${prefix}.rules`, topic, backlogStart);
+  let phase0: Record<string, number> | undefined;
+  if (!MEMORY_SECONDS) {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const t0 = performance.now();
+    for (let done = 0; done < BACKLOG; ) {
+      const n = Math.min(5_000, BACKLOG - done);
+      const receivedAt = Date.now();
+      const messages = nextReadings(n).map(({ index, reading }) => {
+        const { externalId: _x, ...r } = reading;
+        const env = newEnvelope('monitoring', TelemetryReadings, { key: deviceId(index), payload: { deviceId: deviceId(index), vendorId, receivedAt, readings: [r] } });
+        return { key: env.key, value: JSON.stringify(env), headers: envelopeHeaders(env.type) };
+      });
+      await producer.send({ topic, acks: -1, messages });
+      done += n;
+    }
+    await producer.disconnect();
+    say(`backlog of ${BACKLOG} records produced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const backlogEnd = await topicEnd();
+
+  // Watched from before the boot: the engine starts draining the moment its consumer joins.
+  const engineDrain = MEMORY_SECONDS ? undefined : follow(engineCount, 0, BACKLOG, 60_000);
   const app = await createServiceApp(
     AppModule.forRoot({ groupPrefix: prefix, env: { LOG_LEVEL: 'warn', SILENCE_BOOT_GRACE_MS: String(3_600_000), MONGO_DB: String(process.env['MONGO_DB']) } }),
     SERVICE,
@@ -140,36 +218,49 @@ async function main(): Promise<void> {
   const { apiKey } = (await vendor.json()) as { apiKey: string };
   say(`monitoring up on ${base}; ${app.get(DeviceDirectory).size} devices in its directory`);
 
-  // The baseline and the alert watcher.
-  let bareReadings = 0;
-  let bareFirst = 0;
-  let bareLast = 0;
-  const bare = kafka.consumer({ groupId: `${prefix}-bare` });
-  {
-    const offsets = await kafka.admin();
-    await offsets.connect();
-    const o = await offsets.fetchTopicOffsets(MonitoringTopics.telemetry.name);
-    await offsets.setOffsets({ groupId: `${prefix}-bare`, topic: MonitoringTopics.telemetry.name, partitions: o.map((p) => ({ partition: p.partition, offset: p.high })) });
-    await offsets.disconnect();
+  if (!MEMORY_SECONDS) {
+    // ── Phase 0: the engine drains the backlog, then the bare consumer drains the same records ──
+    say(`phase 0: the rule engine drains ${BACKLOG} records`);
+    const e = (await engineDrain) ?? { first: 0, last: 0, done: 0 };
+    let bareCount = 0;
+    const bare = kafka.consumer({ groupId: `${prefix}-bare`, maxBytesPerPartition: 2_097_152 });
+    await startGroupAt(`${prefix}-bare`, topic, backlogStart);
+    await bare.connect();
+    await bare.subscribe({ topic });
+    const endOf = new Map(backlogEnd.map((o) => [o.partition, BigInt(o.offset)]));
+    await bare.run({
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) >= (endOf.get(batch.partition) ?? 0n)) continue;
+          const env = JSON.parse(m.value?.toString() ?? '{}') as { payload?: { vendorId?: string; readings?: unknown[] } };
+          if (env.payload?.vendorId === vendorId) bareCount += env.payload.readings?.length ?? 0;
+          resolveOffset(m.offset);
+        }
+      },
+    });
+    say('phase 0: the bare consumer drains the same records');
+    const b = await follow(() => bareCount, 0, BACKLOG, 10_000);
+    await bare.disconnect();
+    const engineRate = e.done / Math.max(0.001, (e.last - e.first) / 1000);
+    const bareRate = b.done / Math.max(0.001, (b.last - b.first) / 1000);
+    phase0 = {
+      backlogReadings: BACKLOG,
+      engineReadings: e.done,
+      engineSeconds: Math.round((e.last - e.first) / 100) / 10,
+      engineReadingsPerSec: Math.round(engineRate),
+      bareReadings: b.done,
+      bareSeconds: Math.round((b.last - b.first) / 100) / 10,
+      bareReadingsPerSec: Math.round(bareRate),
+      engineVsBare: Math.round((engineRate / bareRate) * 100) / 100,
+    };
+    say(`phase 0: ${JSON.stringify(phase0)}`);
   }
-  await bare.connect();
-  await bare.subscribe({ topic: MonitoringTopics.telemetry.name });
-  await bare.run({
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const env = JSON.parse(m.value?.toString() ?? '{}') as { payload?: { vendorId?: string; readings?: unknown[] } };
-        if (env.payload?.vendorId === vendorId) bareReadings += env.payload.readings?.length ?? 0;
-      }
-      const t = performance.now();
-      if (!bareFirst) bareFirst = t;
-      bareLast = t;
-    },
-  });
 
   const sent = new Map<string, number>();
   const latencies: number[] = [];
   const alerts = kafka.consumer({ groupId: `${prefix}-alerts` });
+  await startGroupAt(`${prefix}-alerts`, MonitoringTopics.alerts.name, (await admin.fetchTopicOffsets(MonitoringTopics.alerts.name)).map((o) => ({ partition: o.partition, offset: o.high })));
   await alerts.connect();
   await alerts.subscribe({ topic: MonitoringTopics.alerts.name });
   await alerts.run({
@@ -181,157 +272,165 @@ async function main(): Promise<void> {
       if (at !== undefined) latencies.push(performance.now() - at);
     },
   });
-  await sleep(4_000); // consumers join
+  await sleep(3_000); // the watcher joins
 
-  // Rule-engine progress from its own Prometheus counter.
-  const { register } = await import('prom-client');
-  const engineCount = async () => {
-    const m = (await register.getSingleMetric('yiyang_rule_readings_total')?.get()) as { values: { value: number; labels: { outcome?: string } }[] } | undefined;
-    // Only readings of devices this run registered (others may be publishing on the shared topic).
-    return (m?.values ?? []).filter((v) => v.labels.outcome !== 'unbound').reduce((s, v) => s + v.value, 0);
-  };
-
-  const sims = Array.from({ length: DEVICES }, (_, i) => new SimDevice(`w${i}`, 'SMART_WATCH', { lat: 39.64, lng: 118.17 }, i + 1, Date.now(), undefined, 20));
-  const idToDevice = (i: number) => `dev-${RUN_ID}-${i}`;
-  let cursor = 0;
-  /** The next batch of readings: each device's periodic reading, round-robin over the fleet. */
-  const nextBatch = () => {
-    const t = Date.now();
-    const readings = [];
-    for (let k = 0; k < BATCH; k++) {
-      const d = sims[cursor];
-      cursor = (cursor + 1) % DEVICES;
-      const r = d.periodic(t);
-      readings.push(r);
-    }
-    return readings;
-  };
   const post = async (readings: unknown[]) => {
     const res = await fetch(`${base}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ readings }) });
     const body = (await res.json()) as { accepted?: number };
     if (!res.ok) throw new Error(`ingestion ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
     return body.accepted ?? 0;
   };
+  const nextBatch = (n = BATCH) => nextReadings(n).map((x) => x.reading);
 
-  const rss: { t: number; rss: number }[] = [];
-  const sampler = setInterval(() => rss.push({ t: performance.now(), rss: process.memoryUsage().rss }), 1_000);
+  const samples: { t: number; rss: number; heapUsed: number }[] = [];
+  const sample = () => {
+    const m = process.memoryUsage();
+    samples.push({ t: performance.now(), rss: m.rss, heapUsed: m.heapUsed });
+  };
 
-  // Warm-up: one reading from every device (first sight of a device is not the steady state).
-  for (let i = 0; i < DEVICES; i += BATCH * CONCURRENCY) await Promise.all(Array.from({ length: CONCURRENCY }, () => post(nextBatch())));
-  for (let i = 0; i < 120 && (await engineCount()) < DEVICES; i++) await sleep(500);
-  say(`warm-up done: ${await engineCount()} readings evaluated`);
-
-  // ── Phase 1: as fast as it goes ──
-  say(`phase 1: ${SECONDS} s at full speed, ${CONCURRENCY} deliveries of ${BATCH} in flight`);
-  const engineStart = await engineCount();
-  const bareStart = bareReadings;
-  bareFirst = 0;
-  let accepted = 0;
-  const p1Start = performance.now();
-  const p1End = p1Start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < p1End) {
-        const n = await post(nextBatch()); // not `accepted += await …`: that reads `accepted` before the await
-        accepted += n;
+  /** Holds `rate` readings/s (+ SOS presses) for `seconds`; returns what it sent. */
+  const steady = async (rate: number, seconds: number, sosPerSec: number) => {
+    const start = performance.now();
+    let sos = 0;
+    let sentReadings = 0;
+    while (performance.now() - start < seconds * 1000) {
+      const tickStart = performance.now();
+      const due = Math.floor(((tickStart - start) / 1000) * rate) - sentReadings;
+      const batches: unknown[][] = [];
+      for (let left = due; left > 0; left -= BATCH) batches.push(nextBatch(Math.min(BATCH, left)));
+      // Each press on its own device (an open alert would merge a second press).
+      const presses = sosPerSec ? Math.floor((tickStart - start) / (1000 / sosPerSec)) - sos : 0;
+      for (let k = 0; k < presses; k++) {
+        const n = sos++ % DEVICES;
+        const at = Date.now() - k;
+        sent.set(`${deviceId(n)}|${at}`, performance.now());
+        batches.push([{ externalId: `w${n}`, kind: 'SOS', at }]);
       }
-    }),
-  );
-  const ingestSeconds = (performance.now() - p1Start) / 1000;
-  say(`ingested ${accepted} readings in ${ingestSeconds.toFixed(1)} s; draining`);
-  // Drained when neither consumer has moved for 3 s (counted from what the topic carried: a
-  // delivery the producer retried is on the topic, and both consumers see it alike).
-  let engineDone = 0;
-  let engineLast = performance.now();
-  let bareSeen = bareReadings;
-  for (let still = 0; still < 6; ) {
-    await sleep(500);
-    const e = (await engineCount()) - engineStart;
-    if (e !== engineDone || bareReadings !== bareSeen) {
-      still = 0;
-      if (e !== engineDone) engineLast = performance.now();
-    } else still++;
-    engineDone = e;
-    bareSeen = bareReadings;
-  }
-  const engineSeconds = (engineLast - p1Start) / 1000;
-  const bareSeconds = ((bareLast || performance.now()) - p1Start) / 1000;
-  const phase1 = {
-    seconds: SECONDS,
-    ingestedReadings: accepted,
-    ingestReadingsPerSec: Math.round(accepted / ingestSeconds),
-    engineReadings: engineDone,
-    engineReadingsPerSec: Math.round(engineDone / engineSeconds),
-    bareReadings: bareReadings - bareStart,
-    bareReadingsPerSec: Math.round((bareReadings - bareStart) / bareSeconds),
-    engineVsBare: Math.round((engineDone / engineSeconds / ((bareReadings - bareStart) / bareSeconds)) * 100) / 100,
-  };
-  say(`phase 1: ${JSON.stringify(phase1)}`);
-
-  // ── Phase 2: half load, SOS presses, latency and memory ──
-  const rate = Math.min(Math.floor(TARGET / 2), Math.floor(phase1.engineReadingsPerSec / 2) || 1);
-  say(`phase 2: ${SECONDS} s at ${rate} readings/s with ${SOS_PER_SEC} SOS presses/s`);
-  const rssFrom = rss.length;
-  const p2Start = performance.now();
-  let sos = 0;
-  let sentReadings = 0;
-  const sosDevice = (n: number) => n % DEVICES;
-  while (performance.now() - p2Start < SECONDS * 1000) {
-    const tickStart = performance.now();
-    const due = Math.floor(((tickStart - p2Start) / 1000) * rate) - sentReadings;
-    const batches: unknown[][] = [];
-    for (let left = due; left > 0; left -= BATCH) batches.push(nextBatch().slice(0, Math.min(BATCH, left)));
-    // SOS_PER_SEC presses, each on its own device (an open alert would merge a second press).
-    const presses = Math.floor((tickStart - p2Start) / (1000 / SOS_PER_SEC)) - sos;
-    for (let k = 0; k < presses; k++) {
-      const n = sosDevice(sos++);
-      const at = Date.now() - k;
-      sent.set(`${idToDevice(n)}|${at}`, performance.now());
-      batches.push([{ externalId: `w${n}`, kind: 'SOS', at }]);
+      await Promise.all(batches.map((b) => post(b)));
+      sentReadings += due > 0 ? due : 0;
+      await sleep(Math.max(0, 100 - (performance.now() - tickStart)));
     }
-    await Promise.all(batches.map((b) => post(b)));
-    sentReadings += due > 0 ? due : 0;
-    await sleep(Math.max(0, 100 - (performance.now() - tickStart)));
-  }
-  for (let i = 0; i < 120 && latencies.length < sos; i++) await sleep(500);
-  clearInterval(sampler);
-  const p2 = rss.slice(rssFrom);
-  const at = (f: number) => p2[Math.min(p2.length - 1, Math.floor(f * p2.length))]?.rss ?? 0;
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const phase2 = {
-    seconds: SECONDS,
-    readingsPerSec: rate,
-    sosPressed: sos,
-    alertsSeen: latencies.length,
-    latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.length ? Math.round(sorted[sorted.length - 1]) : null },
-    rssMb: { at10pct: mb(at(0.1)), at90pct: mb(at(0.9)), peak: mb(Math.max(...p2.map((s) => s.rss))) },
+    return { sos, sentReadings };
   };
-  say(`phase 2: ${JSON.stringify(phase2)}`);
 
-  const result = {
-    benchmark: 'telemetry',
-    runId: RUN_ID,
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    config: { sosPerSec: SOS_PER_SEC, devices: DEVICES, seconds: SECONDS, batch: BATCH, concurrency: CONCURRENCY, targetRate: TARGET, readingsPerRecord: 1 },
-    targets: { readingsPerSec: TARGET, vsBare: 0.5, p99Ms: 250 },
-    phase1,
-    phase2,
-    verdict: {
-      throughput: phase1.engineReadingsPerSec >= TARGET,
-      vsBare: phase1.engineVsBare >= 0.5,
-      latency: phase2.latencyMs.p99 !== null && phase2.latencyMs.p99 <= 250,
-      memoryFlat: phase2.rssMb.at90pct <= phase2.rssMb.at10pct * 1.15,
-    },
-    note: 'One process on a shared 2-core machine: load generator, HTTP ingestion, rule engine and the bare consumer compete for the same CPUs; other helpers were running builds and tests at the same time.',
-  };
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-  say(`written ${OUT}`);
+  if (MEMORY_SECONDS) {
+    // ── Memory run: steady load for MEMORY_SECONDS ──
+    say(`memory run: ${MEMORY_SECONDS} s at ${MEMORY_RATE} readings/s`);
+    const sampler = setInterval(sample, 5_000);
+    const engineFrom = await engineCount();
+    const { sentReadings } = await steady(MEMORY_RATE, MEMORY_SECONDS, 0);
+    await follow(engineCount, engineFrom, sentReadings, 5_000);
+    clearInterval(sampler);
+    const evaluated = (await engineCount()) - engineFrom;
+    const t0 = samples[0]?.t ?? 0;
+    const series = samples.map((x) => ({ s: Math.round((x.t - t0) / 1000), rssMb: mb(x.rss), heapMb: mb(x.heapUsed) }));
+    const half = series.slice(Math.floor(series.length / 2));
+    const slope = (ys: number[], xs: number[]) => {
+      const n = ys.length;
+      const mx = xs.reduce((a, b) => a + b, 0) / n;
+      const my = ys.reduce((a, b) => a + b, 0) / n;
+      const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+      const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+      return den ? num / den : 0;
+    };
+    const perMin = (key: 'rssMb' | 'heapMb') => Math.round(slope(half.map((x) => x[key]), half.map((x) => x.s)) * 60 * 100) / 100;
+    const q = (key: 'rssMb' | 'heapMb', f: number) => series[Math.min(series.length - 1, Math.floor(f * series.length))]?.[key] ?? 0;
+    const result = {
+      benchmark: 'telemetry-memory',
+      runId: RUN_ID,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      config: { devices: DEVICES, seconds: MEMORY_SECONDS, readingsPerSec: MEMORY_RATE, batch: BATCH },
+      readingsSent: sentReadings,
+      readingsEvaluated: evaluated,
+      rssMb: { at10pct: q('rssMb', 0.1), at50pct: q('rssMb', 0.5), at90pct: q('rssMb', 0.9), peak: Math.max(...series.map((x) => x.rssMb)), slopeSecondHalfMbPerMin: perMin('rssMb') },
+      heapMb: { at10pct: q('heapMb', 0.1), at50pct: q('heapMb', 0.5), at90pct: q('heapMb', 0.9), peak: Math.max(...series.map((x) => x.heapMb)), slopeSecondHalfMbPerMin: perMin('heapMb') },
+      verdict: {
+        // Flat: over the second half, heap grows by less than 1 MB/min and RSS at 90 % is within 10 % of RSS at 50 %.
+        memoryFlat: perMin('heapMb') < 1 && q('rssMb', 0.9) <= q('rssMb', 0.5) * 1.1,
+      },
+      series,
+      note: 'One process (load generator, HTTP ingestion, rule engine) on a shared 2-core machine; the heap includes the generator’s own state.',
+    };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+    say(`memory: ${JSON.stringify({ rssMb: result.rssMb, heapMb: result.heapMb, verdict: result.verdict })}`);
+    say(`written ${OUT}`);
+  } else {
+    // ── Phase 1: end to end, as fast as the generator can post ──
+    say(`phase 1: ${SECONDS} s at full speed, ${CONCURRENCY} deliveries of ${BATCH} in flight`);
+    const engineStart = await engineCount();
+    let accepted = 0;
+    const p1Start = performance.now();
+    const p1End = p1Start + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < p1End) {
+          const n = await post(nextBatch()); // not `accepted += await …`: that reads `accepted` before the await
+          accepted += n;
+        }
+      }),
+    );
+    const ingestSeconds = (performance.now() - p1Start) / 1000;
+    say(`ingested ${accepted} readings in ${ingestSeconds.toFixed(1)} s; draining`);
+    const e = await follow(engineCount, engineStart, accepted, 5_000);
+    const engineSeconds = (e.last - p1Start) / 1000;
+    const phase1 = {
+      seconds: SECONDS,
+      ingestedReadings: accepted,
+      ingestReadingsPerSec: Math.round(accepted / ingestSeconds),
+      engineReadings: e.done,
+      engineReadingsPerSec: Math.round(e.done / engineSeconds),
+      engineBehindAtEndSeconds: Math.round((engineSeconds - ingestSeconds) * 10) / 10,
+    };
+    say(`phase 1: ${JSON.stringify(phase1)}`);
+
+    // ── Phase 2: half load, SOS presses, latency and memory ──
+    const rate = Math.min(Math.floor(TARGET / 2), Math.floor(Math.min(phase1.engineReadingsPerSec, phase1.ingestReadingsPerSec) / 2) || 1);
+    say(`phase 2: ${SECONDS} s at ${rate} readings/s with ${SOS_PER_SEC} SOS presses/s`);
+    const sampler = setInterval(sample, 1_000);
+    const { sos } = await steady(rate, SECONDS, SOS_PER_SEC);
+    for (let i = 0; i < 120 && latencies.length < sos; i++) await sleep(500);
+    clearInterval(sampler);
+    const at = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))]?.rss ?? 0;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const phase2 = {
+      seconds: SECONDS,
+      readingsPerSec: rate,
+      sosPressed: sos,
+      alertsSeen: latencies.length,
+      latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.length ? Math.round(sorted[sorted.length - 1]) : null },
+      rssMb: { at10pct: mb(at(0.1)), at90pct: mb(at(0.9)), peak: mb(Math.max(...samples.map((x) => x.rss))) },
+    };
+    say(`phase 2: ${JSON.stringify(phase2)}`);
+
+    const result = {
+      benchmark: 'telemetry',
+      runId: RUN_ID,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      config: { sosPerSec: SOS_PER_SEC, devices: DEVICES, backlog: BACKLOG, seconds: SECONDS, batch: BATCH, concurrency: CONCURRENCY, targetRate: TARGET, readingsPerRecord: 1 },
+      targets: { readingsPerSec: TARGET, vsBare: 0.5, p99Ms: 250 },
+      phase0,
+      phase1,
+      phase2,
+      verdict: {
+        engineThroughput: (phase0?.['engineReadingsPerSec'] ?? 0) >= TARGET,
+        endToEndThroughput: phase1.engineReadingsPerSec >= TARGET,
+        vsBare: (phase0?.['engineVsBare'] ?? 0) >= 0.5,
+        latency: phase2.latencyMs.p99 !== null && phase2.latencyMs.p99 <= 250,
+      },
+      note: 'One process on a shared 2-core machine: load generator, HTTP ingestion, rule engine and the bare consumer compete for the same CPUs with the broker and the database; other helpers were working at the same time.',
+    };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+    say(`written ${OUT}`);
+  }
 
   await alerts.disconnect();
-  await bare.disconnect();
+  await admin.disconnect();
   await app.close();
   await db.dropDatabase().catch(() => undefined);
   await mongo.close();

@@ -17,8 +17,8 @@ export const SERVICE = {
     ESCALATION_POLL_MS: z.coerce.number().int().min(50).default(5_000),
     /** How often time-based rules (device silent, inactivity) are evaluated. */
     RULE_TICK_MS: z.coerce.number().int().min(50).default(10_000),
-    /** How often the rule engine's in-memory state is checkpointed (batched writes). */
-    RULE_CHECKPOINT_MS: z.coerce.number().int().min(20).default(1_000),
+    /** How often the rule engine snapshots its monotonic facts (one document per telemetry partition). */
+    RULE_CHECKPOINT_MS: z.coerce.number().int().min(20).default(5_000),
     /** After a start, time-based rules wait this long so the consumer catches up with readings sent meanwhile. */
     SILENCE_BOOT_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
     /** How often replicas pick up device and elder changes made elsewhere. */

@@ -5,7 +5,7 @@ import { RegistryFactsModule } from '../registry-facts/registry-facts.module';
 import { DashboardsController } from './dashboards.controller';
 import { DashboardsService } from './dashboards.service';
 import { FiguresProjector } from './figures.projector';
-import { BudgetFact, BudgetFactSchema, FiguresApplied, FiguresAppliedSchema, RegionFigures, RegionFiguresSchema } from './figures.schema';
+import { BudgetFact, BudgetFactSchema, ChargeBudgetParts, ChargeBudgetPartsSchema, FiguresApplied, FiguresAppliedSchema, RegionFigures, RegionFiguresSchema } from './figures.schema';
 import { FiguresStore } from './figures.store';
 
 @Module({
@@ -14,6 +14,7 @@ import { FiguresStore } from './figures.store';
       { name: RegionFigures.name, schema: RegionFiguresSchema },
       { name: FiguresApplied.name, schema: FiguresAppliedSchema },
       { name: BudgetFact.name, schema: BudgetFactSchema },
+      { name: ChargeBudgetParts.name, schema: ChargeBudgetPartsSchema },
     ]),
     RegistryFactsModule,
     DevicesModule,

@@ -105,9 +105,11 @@ export class DashboardsService {
 
   private async budget(regionCode: string, year: number) {
     const all = await this.budgets.find({ year }).lean();
-    const inside = all.filter((b) => isRegionCode(b.regionCode) && regionWithin(b.regionCode, regionCode));
-    const allocatedFen = inside.reduce((s, b) => s + b.allocatedFen, 0);
-    const spentFen = inside.reduce((s, b) => s + b.spentFen, 0);
+    // A budget is placed by the region its threshold events name; until then it has no allocation to compare with.
+    const inside = all.filter((b) => b.regionCode !== null && isRegionCode(b.regionCode) && regionWithin(b.regionCode, regionCode));
+    const allocatedFen = inside.reduce((s, b) => s + (b.allocatedFen ?? 0), 0);
+    // Current spend: what the ledger drew since (counted per charge), or billing's last threshold figure if higher.
+    const spentFen = inside.reduce((s, b) => s + Math.max(b.spentFen ?? 0, b.drawnFen ?? 0), 0);
     const heldFen = inside.reduce((s, b) => s + b.heldFen, 0);
     return { year, budgets: inside.length, allocatedFen, spentFen, heldFen, usedRate: ratio(spentFen, allocatedFen) };
   }

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   BillingTopics,
+  BudgetThresholdReached,
   ChargePosted,
+  ChargeReversed,
   DispatchTopics,
   EmergencyAcknowledged,
   MonitoringTopics,
@@ -183,6 +185,30 @@ describe('supervision dashboard, materialised from the event streams (real Kafka
     expect((await dashboard(today)).orders).toMatchObject({ placed: 2, completed: 1 });
     const otherDay = `${today.slice(0, 8)}${today.slice(8) === '01' ? '02' : '01'}`;
     expect((await dashboard(otherDay)).orders.placed).toBe(0);
+  });
+
+  it('keeps subsidy spent vs budget current from every charge and reversal, not only from threshold events', async () => {
+    const budgetId = uid('budget');
+    const year = Number(today.slice(0, 4));
+    const budgetOf = async () => (await dashboard()).subsidy.budget as { budgets: number; allocatedFen: number; spentFen: number; usedRate: number };
+    // Billing announces the budget at its 50 % threshold: 5,000 of 10,000 fen spent (by charges before this test).
+    await publish(BudgetThresholdReached, budgetId, { budgetId, fundSource: 'MUNICIPAL', year, regionCode: STREET, thresholdPercent: 50, allocatedFen: 10_000, spentFen: 5_000, heldFen: 0 });
+    await waitFor(async () => (await budgetOf()).allocatedFen >= 10_000, 'the budget to be known');
+    const before = await budgetOf();
+    // Charges drawing on it, before the next threshold is crossed: delivered twice, counted once.
+    const charge = (chargeId: string, fen: number) => ({
+      chargeId, sourceEventId: uid('src'), visitId: uid('v'), orderId: 'o9', elderId: 'e1', providerId: 'prov-good', caregiverId: 'c1', itemCode: 'MEAL_DELIVERY',
+      regionCode: COMMUNITY, serviceDate: today, settlementMonth: today.slice(0, 7), quantity: 1, unitPriceFen: fen, grossFen: fen, subsidyFen: fen, copayFen: 0, heldFen: 0,
+      parts: [{ policyId: 'p1', accountId: 'a1', fundSource: 'MUNICIPAL' as const, budgetId, amountFen: fen }],
+    });
+    await publish(ChargePosted, 'e1', charge('chb1', 3_000), 2);
+    await publish(ChargePosted, 'e1', charge('chb2', 3_500));
+    // Drawn since the threshold (6,500) is now above billing's last figure (5,000).
+    const after = await waitFor(async () => ((await budgetOf()).spentFen - before.spentFen === 1_500 ? budgetOf() : null), 'spent to follow the charges');
+    expect(after.allocatedFen - before.allocatedFen).toBe(0);
+    // A reversal gives the charge's draw back to its budget.
+    await publish(ChargeReversed, 'e1', { reversalId: 'rv1', chargeId: 'chb2', visitId: 'v', elderId: 'e1', providerId: 'prov-good', regionCode: COMMUNITY, serviceDate: today, settlementMonth: today.slice(0, 7), subsidyFen: 3_500, copayFen: 0, reason: '核查不实' });
+    await waitFor(async () => (await budgetOf()).spentFen === before.spentFen, 'the reversal to give the draw back (billing’s 5,000 is the floor again)');
   });
 
   it('shows a region only to bureaus above it, and names a bad period', async () => {

@@ -6,6 +6,7 @@ import {
   AlertRaised,
   AlertResolved,
   BudgetThresholdReached,
+  CaregiverSubsidyPosted,
   ChargePosted,
   ChargeReversed,
   ComplaintFiled,
@@ -22,10 +23,9 @@ import {
   type PayloadOf,
 } from '@yiyang/contracts';
 import { regionPath } from '@yiyang/geo';
-import { HandleEvent, type EventContext } from '@yiyang/messaging';
+import { HandleEvent, insertOnce, type EventContext } from '@yiyang/messaging';
 import type { Model } from 'mongoose';
-import { RegistryFacts } from '../registry-facts/registry-facts.service';
-import { BudgetFact } from './figures.schema';
+import { BudgetFact, ChargeBudgetParts } from './figures.schema';
 import { bucketOf, FiguresStore, shanghaiDate } from './figures.store';
 
 /** A check-in this long after the window's latest start still counts as on time. */
@@ -43,8 +43,8 @@ export class FiguresProjector {
 
   constructor(
     private readonly store: FiguresStore,
-    private readonly facts: RegistryFacts,
     @InjectModel(BudgetFact.name) private readonly budgets: Model<BudgetFact>,
+    @InjectModel(ChargeBudgetParts.name) private readonly chargeParts: Model<ChargeBudgetParts>,
   ) {}
 
   // ── orders ──
@@ -172,6 +172,11 @@ export class FiguresProjector {
   // ── money (billing) ──
   @HandleEvent(ChargePosted, GROUP)
   async onChargePosted(p: PayloadOf<typeof ChargePosted>, ctx: EventContext) {
+    const year = Number(p.serviceDate.slice(0, 4));
+    const parts = p.parts.map((x) => ({ budgetId: x.budgetId, fundSource: x.fundSource, amountFen: x.amountFen }));
+    // Kept first, so a reversal can always find what the charge drew (insertOnce: a redelivery is a no-op).
+    if (parts.length > 0) await insertOnce(this.chargeParts.collection as never, { _id: p.chargeId, subsidyFen: p.subsidyFen, parts, year });
+    await this.store.applyBudgetDraws(ctx.envelope.eventId, year, parts);
     await this.store.apply(ctx.envelope.eventId, {
       regionPath: regionPath(p.regionCode),
       date: p.serviceDate,
@@ -179,15 +184,24 @@ export class FiguresProjector {
     });
   }
 
+  @HandleEvent(CaregiverSubsidyPosted, GROUP)
+  async onCaregiverSubsidy(p: PayloadOf<typeof CaregiverSubsidyPosted>, ctx: EventContext) {
+    await this.store.applyBudgetDraws(ctx.envelope.eventId, Number(p.month.slice(0, 4)), p.parts);
+  }
+
   @HandleEvent(ChargeReversed, GROUP)
   async onChargeReversed(p: PayloadOf<typeof ChargeReversed>, ctx: EventContext) {
-    const elder = this.facts.elder(p.elderId);
-    if (!elder) {
-      // The reversal carries no region (billing contract); an elder we never heard of cannot be placed.
-      this.log.warn(`charge reversal ${p.reversalId}: elder ${p.elderId} unknown, not counted in any region`);
-      return;
+    // The reversal gives the subsidy back to the budgets the charge drew on, in the charge's proportions.
+    const charge = await this.chargeParts.findById(p.chargeId).lean();
+    if (charge && charge.subsidyFen > 0) {
+      const share = Math.min(1, p.subsidyFen / charge.subsidyFen);
+      await this.store.applyBudgetDraws(
+        ctx.envelope.eventId,
+        charge.year,
+        charge.parts.map((x) => ({ ...x, amountFen: -Math.round(x.amountFen * share) })),
+      );
     }
-    await this.store.apply(ctx.envelope.eventId, { regionPath: elder.regionPath, date: p.serviceDate, counters: { subsidyFen: -p.subsidyFen, copayFen: -p.copayFen } });
+    await this.store.apply(ctx.envelope.eventId, { regionPath: regionPath(p.regionCode), date: p.serviceDate, counters: { subsidyFen: -p.subsidyFen, copayFen: -p.copayFen } });
   }
 
   @HandleEvent(BudgetThresholdReached, GROUP)
@@ -195,7 +209,11 @@ export class FiguresProjector {
     // Spent only grows; keep the highest figure billing reported (events may arrive out of order).
     await this.budgets.updateOne(
       { _id: p.budgetId },
-      { $set: { regionCode: p.regionCode, year: p.year, fundSource: p.fundSource, allocatedFen: p.allocatedFen }, $max: { spentFen: p.spentFen, heldFen: p.heldFen } },
+      {
+        $set: { regionCode: p.regionCode, year: p.year, fundSource: p.fundSource, allocatedFen: p.allocatedFen },
+        $max: { spentFen: p.spentFen, heldFen: p.heldFen },
+        $setOnInsert: { drawnFen: 0, pending: [] },
+      },
       { upsert: true },
     );
     this.log.debug?.(`budget ${p.budgetId} at ${p.thresholdPercent}%`);

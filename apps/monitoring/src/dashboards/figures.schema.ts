@@ -25,15 +25,36 @@ export class FiguresApplied {
 }
 export const FiguresAppliedSchema = SchemaFactory.createForClass(FiguresApplied);
 
-/** Fund budgets as billing last reported them (allocated, spent, held). */
+/**
+ * Fund budgets: allocation, region and held amount as billing's threshold events last reported
+ * them, plus `drawnFen` — the subsidy drawn on the budget by every posted charge and caregiver
+ * subsidy since (net of reversals), counted as the ledger events arrive, so spent-vs-budget is
+ * current between thresholds. `regionCode`/`allocatedFen` stay null until the first threshold event
+ * names them (billing publishes no allocation event).
+ */
 @Schema({ collection: 'budget_facts', versionKey: false })
 export class BudgetFact {
   @Prop({ type: String, required: true }) _id!: string;
-  @Prop({ required: true }) regionCode!: string;
+  @Prop({ type: String, default: null }) regionCode!: string | null;
   @Prop({ required: true }) year!: number;
   @Prop({ required: true }) fundSource!: string;
-  @Prop({ required: true }) allocatedFen!: number;
-  @Prop({ required: true }) spentFen!: number;
-  @Prop({ required: true }) heldFen!: number;
+  @Prop({ type: Number, default: null }) allocatedFen!: number | null;
+  /** Highest spent figure billing reported in a threshold event. */
+  @Prop({ default: 0 }) spentFen!: number;
+  @Prop({ default: 0 }) heldFen!: number;
+  /** Subsidy drawn on this budget by ledger events (ChargePosted/CaregiverSubsidyPosted parts − reversals). */
+  @Prop({ default: 0 }) drawnFen!: number;
+  /** Event ids being applied (exactly-once guard, see FiguresStore.applyBudgetDraws). */
+  @Prop({ type: [String], default: [] }) pending!: string[];
 }
+
+/** The budget parts of a posted charge, kept so a reversal can give them back to the right budgets. */
+@Schema({ collection: 'charge_budget_parts', versionKey: false })
+export class ChargeBudgetParts {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) subsidyFen!: number;
+  @Prop({ type: [Object], required: true }) parts!: { budgetId: string; fundSource: string; amountFen: number }[];
+  @Prop({ required: true }) year!: number;
+}
+export const ChargeBudgetPartsSchema = SchemaFactory.createForClass(ChargeBudgetParts);
 export const BudgetFactSchema = SchemaFactory.createForClass(BudgetFact);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@yiyang/messaging';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
-import { FiguresApplied, RegionFigures } from './figures.schema';
+import { BudgetFact, FiguresApplied, RegionFigures } from './figures.schema';
 
 /** Response-time buckets (upper bounds, seconds) for SOS and alert response medians / p90. */
 export const RESPONSE_BUCKETS = [15, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1_800, 3_600, Infinity];
@@ -58,7 +58,48 @@ export class FiguresStore {
   constructor(
     @InjectModel(RegionFigures.name) private readonly figures: Model<RegionFigures>,
     @InjectModel(FiguresApplied.name) private readonly applied: Model<FiguresApplied>,
+    @InjectModel(BudgetFact.name) private readonly budgets: Model<BudgetFact>,
   ) {}
+
+  /**
+   * Adds a ledger event's subsidy draws to its budgets, exactly once per event — the same marker +
+   * per-document `pending` guard as `apply` (marker id `budget:<eventId>`).
+   */
+  async applyBudgetDraws(eventId: string, year: number, draws: { budgetId: string; fundSource: string; amountFen: number }[]): Promise<boolean> {
+    const byBudget = new Map<string, { fundSource: string; amountFen: number }>();
+    for (const d of draws) {
+      const b = byBudget.get(d.budgetId) ?? { fundSource: d.fundSource, amountFen: 0 };
+      b.amountFen += d.amountFen;
+      byBudget.set(d.budgetId, b);
+    }
+    if (byBudget.size === 0) return false;
+    const markerId = `budget:${eventId}`;
+    try {
+      await this.applied.collection.insertOne({ _id: markerId as never, done: false, docs: [...byBudget.keys()] });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const marker = await this.applied.findById(markerId).lean();
+      if (marker?.done) return false;
+    }
+    const ops: AnyBulkWriteOperation<BudgetFact>[] = [...byBudget].map(([_id, b]) => ({
+      updateOne: {
+        filter: { _id, pending: { $ne: markerId } },
+        update: { $inc: { drawnFen: b.amountFen }, $push: { pending: markerId }, $setOnInsert: { year, fundSource: b.fundSource, regionCode: null, allocatedFen: null, spentFen: 0, heldFen: 0 } },
+        upsert: true,
+      },
+    }));
+    try {
+      await this.budgets.bulkWrite(ops, { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error; // already counted in that budget
+    }
+    await this.applied.updateOne({ _id: markerId }, { $set: { done: true } });
+    await this.budgets.bulkWrite(
+      [...byBudget.keys()].map((_id) => ({ updateOne: { filter: { _id }, update: { $pullAll: { pending: [markerId] } } } })),
+      { ordered: false },
+    );
+    return true;
+  }
 
   async apply(eventId: string, inc: FigureIncrement): Promise<boolean> {
     const month = inc.date.slice(0, 7);

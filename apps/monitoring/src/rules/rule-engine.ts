@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { TelemetryReadings, type PayloadOf, type TelemetryReading } from '@yiyang/contracts';
-import { HandleEvent, type EventContext } from '@yiyang/messaging';
+import { HandleEventBatch, isDuplicateKeyError, type EventBatch } from '@yiyang/messaging';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { Counter, Histogram, register } from 'prom-client';
 import { AlertsService } from '../alerts/alerts.service';
@@ -19,10 +19,15 @@ import {
   type Effect,
   type ElderActivityState,
 } from './domain/rules';
-import { DeviceRuleStateDoc, ElderRuleStateDoc } from './rule-state.schema';
+import { DeviceRuleStateDoc, ElderRuleStateDoc, RuleSnapshotDoc, snapshotColumns, snapshotEntries, type SnapshotEntry } from './rule-state.schema';
 import { ThresholdsService } from './thresholds.service';
 
-type LiveDevice = DeviceRuleState & { dirty: boolean; touched: boolean };
+/**
+ * A device's rule state in memory. `dirty`: monotonic facts changed since the last snapshot;
+ * `partition`: the telemetry partition its readings come from (the snapshot is kept per partition);
+ * `lastActivityAt`: its latest activity reading (an elder's activity is the max over their sensors).
+ */
+type LiveDevice = DeviceRuleState & { dirty: boolean; partition: number; lastActivityAt: number };
 type LiveElder = ElderActivityState & { dirty: boolean };
 
 const metric = <T>(name: string, make: () => T): T => (register.getSingleMetric(name) as T) ?? make();
@@ -34,16 +39,21 @@ const ingestToRule = metric(
 );
 
 /**
- * Rules on the telemetry stream, evaluated in memory (no database round trip per reading).
+ * Rules on the telemetry stream, evaluated in memory a whole partition batch at a time (no
+ * database round trip per reading; `@HandleEventBatch`, so offsets advance only after a batch's
+ * effects are stored).
  *
  * What is stored, and when (docs/adr/0009-monitoring.md):
- * - Transitions are rare and stored before the reading counts as handled: an alert raised or
+ * - Transitions are rare and stored before the batch counts as handled: an alert raised or
  *   cleared, an instant-rule trigger, any change while vitals are out of range, low battery. An
  *   alert is written BEFORE the state that says it was raised, so a crash in between replays into
- *   the same deterministic alert id — refused as a duplicate — never into a lost alert.
- * - Monotonic facts (last seen, last activity, battery level) change with nearly every reading and
- *   are checkpointed in batches every RULE_CHECKPOINT_MS with `$max`. A crash loses at most that
- *   much of them, which cannot matter to rules measured in multiples of heartbeat intervals or hours.
+ *   the same deterministic alert id — refused as a duplicate — never into a lost alert. The
+ *   batch's transitions go to the database in one bulk write.
+ * - Monotonic facts (last seen, last activity, battery level) change with nearly every reading.
+ *   They are kept in one snapshot document per telemetry partition (`rule_snapshots`), merged
+ *   with `max` and rewritten every RULE_CHECKPOINT_MS — a few documents per interval however many
+ *   readings arrived, instead of one write per device. A crash loses at most one interval of them,
+ *   which cannot matter to rules measured in multiples of heartbeat intervals or hours.
  * - Time-based rules (silent device, inactivity) wait SILENCE_BOOT_GRACE after a start so the
  *   consumer can first catch up with readings delivered while the service was down.
  */
@@ -52,6 +62,8 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger(RuleEngine.name);
   private readonly devices = new Map<string, LiveDevice>();
   private readonly elders = new Map<string, LiveElder>();
+  /** Partition → when this replica last handled a batch of it (a partition new here is re-read from the database). */
+  private readonly partitions = new Map<number, number>();
   private loadedAt = 0;
   private bootedAt = Date.now();
   private checkpointTimer?: NodeJS.Timeout;
@@ -64,6 +76,7 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectModel(DeviceRuleStateDoc.name) private readonly deviceStates: Model<DeviceRuleStateDoc>,
     @InjectModel(ElderRuleStateDoc.name) private readonly elderStates: Model<ElderRuleStateDoc>,
+    @InjectModel(RuleSnapshotDoc.name) private readonly snapshots: Model<RuleSnapshotDoc>,
     private readonly directory: DeviceDirectory,
     private readonly facts: RegistryFacts,
     private readonly thresholds: ThresholdsService,
@@ -76,6 +89,7 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.bootedAt = Date.now();
     for (const d of await this.deviceStates.find().lean()) this.devices.set(d._id, fromDoc(d));
+    for (const snapshot of await this.snapshots.find().lean()) this.mergeSnapshot(snapshot);
     for (const e of await this.elderStates.find().lean()) this.elders.set(e._id, { lastActivityAt: e.lastActivityAt, inactiveSince: e.inactiveSince, dirty: false });
     this.loadedAt = Date.now();
     this.checkpointTimer = setInterval(() => {
@@ -95,42 +109,61 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
     await this.checkpoint(); // what is in memory goes to the database before the process ends
   }
 
-  @HandleEvent(TelemetryReadings, { group: 'rules' })
-  async onReadings(payload: PayloadOf<typeof TelemetryReadings>, ctx: EventContext): Promise<void> {
-    ingestToRule.observe((Date.now() - payload.receivedAt) / 1000);
-    const device = this.directory.get(payload.deviceId);
-    if (!device || !device.active) {
-      readingsEvaluated.inc({ outcome: 'unbound' }, payload.readings.length);
-      return;
-    }
-    const state = await this.stateOf(device);
-    state.touched = true;
-    const t = this.thresholds.of(device.elderId);
-    const effects: Effect[] = [];
-    let durable = false;
+  @HandleEventBatch(TelemetryReadings, {
+    group: 'rules',
+    maxBatchSize: 5_000,
+    // Throughput: big fetches (the topic is small JSON records), every partition of a busy replica in flight.
+    consumer: { partitionsConsumedConcurrently: 6, maxBytesPerPartition: 2_097_152, maxBytes: 16_777_216, maxWaitTimeInMs: 250 },
+  })
+  async onReadings(batch: EventBatch<PayloadOf<typeof TelemetryReadings>>): Promise<void> {
+    const now = Date.now();
+    await this.adoptPartition(batch);
+    const effects: { device: DeviceInfo; effect: Effect; readings: readonly TelemetryReading[]; correlationId: string }[] = [];
+    const durable = new Map<string, LiveDevice>();
+    const inactivityElders = new Set<string>();
+    let unbound = 0;
     let duplicates = 0;
-    const readings = payload.readings.length > 1 ? [...payload.readings].sort((a, b) => a.at - b.at) : payload.readings;
-    for (const r of readings) {
-      const outcome = applyReading(state, device.kind, t, r);
-      if (outcome.duplicate) {
-        duplicates++;
+    let evaluated = 0;
+    for (const { payload, envelope } of batch.events) {
+      ingestToRule.observe((now - payload.receivedAt) / 1000);
+      const device = this.directory.get(payload.deviceId);
+      if (!device || !device.active) {
+        unbound += payload.readings.length;
         continue;
       }
-      effects.push(...outcome.effects);
-      durable ||= outcome.durable;
-      if (outcome.activityAt !== null && device.elderId) {
-        const cleared = this.activity(device.elderId, outcome.activityAt);
-        if (cleared) effects.push(cleared);
+      const state = this.stateOf(device, batch.partition);
+      const t = this.thresholds.of(device.elderId);
+      const readings = payload.readings.length > 1 ? [...payload.readings].sort((a, b) => a.at - b.at) : payload.readings;
+      let stored = false;
+      for (const r of readings) {
+        const outcome = applyReading(state, device.kind, t, r);
+        if (outcome.duplicate) {
+          duplicates++;
+          continue;
+        }
+        evaluated++;
+        for (const effect of outcome.effects) effects.push({ device, effect, readings, correlationId: envelope.correlationId });
+        stored ||= outcome.durable;
+        if (outcome.activityAt !== null && device.elderId) {
+          if (outcome.activityAt > state.lastActivityAt) state.lastActivityAt = outcome.activityAt;
+          const cleared = this.activity(device.elderId, outcome.activityAt);
+          if (cleared) {
+            effects.push({ device, effect: cleared, readings, correlationId: envelope.correlationId });
+            inactivityElders.add(device.elderId);
+          }
+        }
       }
+      state.dirty = true;
+      if (stored) durable.set(device.deviceId, state);
     }
+    if (unbound) readingsEvaluated.inc({ outcome: 'unbound' }, unbound);
     if (duplicates) readingsEvaluated.inc({ outcome: 'duplicate' }, duplicates);
-    readingsEvaluated.inc({ outcome: 'evaluated' }, readings.length - duplicates);
+    if (evaluated) readingsEvaluated.inc({ outcome: 'evaluated' }, evaluated);
 
-    // Alerts first, then the state that records them (see the class comment).
-    for (const effect of effects) await this.apply(device, effect, readings, ctx.envelope.correlationId);
-    if (durable) await this.saveDevice(device.deviceId, state);
-    else state.dirty = true;
-    if (device.elderId && effects.some((e) => e.kind === 'INACTIVITY')) await this.saveElder(device.elderId);
+    // Alerts first, then the state that records them (see the class comment). Rare: one by one.
+    for (const { device, effect, readings, correlationId } of effects) await this.apply(device, effect, readings, correlationId);
+    await this.saveDevices(durable);
+    for (const elderId of inactivityElders) await this.saveElder(elderId);
   }
 
   /** A device's live state (for GET /devices/:id and tests). */
@@ -142,6 +175,10 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   /** Time-based rules over every bound device and every elder living alone with activity sensors. */
   async tick(now: number): Promise<void> {
     if (now - this.bootedAt < this.bootGraceMs) return;
+    // Another replica may hold a device's partition: before firing, trust the stored facts if newer.
+    // Read at most once per tick, and only when something is about to fire.
+    let stored: Map<string, SnapshotEntry> | undefined;
+    const storedFacts = async () => (stored ??= await this.readSnapshots());
     const sensorsByElder = new Map<string, DeviceInfo[]>();
     for (const device of this.directory.all()) {
       if (!device.active) continue;
@@ -152,19 +189,20 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
       }
       let state = this.devices.get(device.deviceId);
       if (!state) {
-        state = { ...emptyState(device.boundSince ?? now), dirty: true, touched: false };
+        state = newLive(device.boundSince ?? now, -1);
         this.devices.set(device.deviceId, state);
       }
       const probe = { ...state, silentSince: state.silentSince };
       if (!checkSilence(probe, device.heartbeatIntervalSec, now)) continue;
-      // Another replica may own this device's partition: trust the stored checkpoint if it is newer.
-      const stored = await this.deviceStates.findById(device.deviceId, { lastSeenAt: 1, silentSince: 1 }).lean();
-      if (stored && stored.lastSeenAt > state.lastSeenAt) state.lastSeenAt = stored.lastSeenAt;
-      if (stored && stored.silentSince !== null && stored.silentSince >= state.lastSeenAt) state.silentSince = stored.silentSince;
+      const doc = await this.deviceStates.findById(device.deviceId, { lastSeenAt: 1, silentSince: 1 }).lean();
+      const fact = (await storedFacts()).get(device.deviceId);
+      const seen = Math.max(doc?.lastSeenAt ?? 0, fact?.[1] ?? 0);
+      if (seen > state.lastSeenAt) state.lastSeenAt = seen;
+      if (doc && doc.silentSince !== null && doc.silentSince >= state.lastSeenAt) state.silentSince = doc.silentSince;
       const effect = checkSilence(state, device.heartbeatIntervalSec, now);
       if (!effect) continue;
       await this.apply(device, effect, [], undefined);
-      await this.saveDevice(device.deviceId, state);
+      await this.saveDevices(new Map([[device.deviceId, state]]));
     }
 
     for (const [elderId, sensors] of sensorsByElder) {
@@ -175,11 +213,18 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
         state = { lastActivityAt: since, inactiveSince: null, dirty: true };
         this.elders.set(elderId, state);
       }
+      // The elder's activity is the latest of their sensors' (kept per device, in the snapshot).
+      for (const s of sensors) {
+        const at = this.devices.get(s.deviceId)?.lastActivityAt ?? 0;
+        if (at > state.lastActivityAt) state.lastActivityAt = at;
+      }
       const t = this.thresholds.of(elderId);
       if (!checkInactivity({ ...state }, t, now)) continue;
-      const stored = await this.elderStates.findById(elderId).lean();
-      if (stored && stored.lastActivityAt > state.lastActivityAt) state.lastActivityAt = stored.lastActivityAt;
-      if (stored && stored.inactiveSince !== null && stored.inactiveSince >= state.lastActivityAt) state.inactiveSince = stored.inactiveSince;
+      const doc = await this.elderStates.findById(elderId).lean();
+      const facts = await storedFacts();
+      const seen = Math.max(doc?.lastActivityAt ?? 0, ...sensors.map((s) => facts.get(s.deviceId)?.[4] ?? 0));
+      if (seen > state.lastActivityAt) state.lastActivityAt = seen;
+      if (doc && doc.inactiveSince !== null && doc.inactiveSince >= state.lastActivityAt) state.inactiveSince = doc.inactiveSince;
       const effect = checkInactivity(state, t, now);
       if (!effect) continue;
       await this.apply(sensors[0], effect, [], undefined);
@@ -187,41 +232,112 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Writes what changed in memory since the last checkpoint, in two bulk writes. */
+  /**
+   * Writes the monotonic facts of every partition with changes since the last checkpoint: one
+   * document per partition, merged with what is stored (max per fact, so a replica that held the
+   * partition before cannot move a fact back) under an optimistic version guard.
+   */
   async checkpoint(): Promise<void> {
-    const now = new Date();
-    const deviceOps: AnyBulkWriteOperation<DeviceRuleStateDoc>[] = [];
+    const byPartition = new Map<number, [string, LiveDevice][]>();
     for (const [id, s] of this.devices) {
-      if (!s.dirty) continue;
-      s.dirty = false;
-      deviceOps.push({
-        updateOne: {
-          filter: { _id: id },
-          update: { $max: { lastSeenAt: s.lastSeenAt }, $set: { battery: s.battery, batteryAt: s.batteryAt, updatedAt: now } },
-          upsert: true,
-        },
-      });
+      if (s.partition < 0) continue; // never read from the stream here: nothing of ours to store
+      const list = byPartition.get(s.partition) ?? [];
+      list.push([id, s]);
+      byPartition.set(s.partition, list);
     }
-    const elderOps: AnyBulkWriteOperation<ElderRuleStateDoc>[] = [];
-    for (const [id, s] of this.elders) {
-      if (!s.dirty) continue;
-      s.dirty = false;
-      elderOps.push({ updateOne: { filter: { _id: id }, update: { $max: { lastActivityAt: s.lastActivityAt }, $set: { updatedAt: now } }, upsert: true } });
+    for (const [partition, list] of byPartition) {
+      if (!list.some(([, s]) => s.dirty)) continue;
+      for (const [, s] of list) s.dirty = false;
+      try {
+        await this.writeSnapshot(partition, list);
+      } catch (error) {
+        for (const [, s] of list) s.dirty = true; // the next checkpoint writes it again (idempotent)
+        throw error;
+      }
     }
-    try {
-      for (let i = 0; i < deviceOps.length; i += 1000) await this.deviceStates.bulkWrite(deviceOps.slice(i, i + 1000), { ordered: false });
-      for (let i = 0; i < elderOps.length; i += 1000) await this.elderStates.bulkWrite(elderOps.slice(i, i + 1000), { ordered: false });
-    } catch (error) {
-      // Mark everything dirty again: the next checkpoint writes it (all updates are idempotent).
-      for (const op of deviceOps) {
-        const s = this.devices.get(String((op as { updateOne: { filter: { _id: string } } }).updateOne.filter._id));
-        if (s) s.dirty = true;
+  }
+
+  private async writeSnapshot(partition: number, list: [string, LiveDevice][]): Promise<void> {
+    const _id = `p${partition}`;
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.snapshots.findById(_id).lean();
+      const merged = new Map<string, SnapshotEntry>((current ? snapshotEntries(current) : []).map((e) => [e[0], e]));
+      for (const [id, s] of list) {
+        const old = merged.get(id);
+        const newer = !old || s.batteryAt >= old[3];
+        merged.set(id, [
+          id,
+          Math.max(s.lastSeenAt, old?.[1] ?? 0),
+          newer ? s.battery : old[2],
+          newer ? s.batteryAt : old[3],
+          Math.max(s.lastActivityAt, old?.[4] ?? 0),
+        ]);
       }
-      for (const op of elderOps) {
-        const s = this.elders.get(String((op as { updateOne: { filter: { _id: string } } }).updateOne.filter._id));
-        if (s) s.dirty = true;
+      const version = current?.version ?? 0;
+      const doc = { ...snapshotColumns(merged.values()), version: version + 1, updatedAt: new Date() };
+      try {
+        const result = await this.snapshots.replaceOne({ _id, version }, doc, { upsert: true });
+        if (result.modifiedCount + result.upsertedCount > 0) return;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error; // another replica wrote it first: merge again
       }
-      throw error;
+      if (attempt >= 3) throw new Error(`snapshot ${_id} kept changing under us`);
+    }
+  }
+
+  private async readSnapshots(): Promise<Map<string, SnapshotEntry>> {
+    const facts = new Map<string, SnapshotEntry>();
+    for (const snapshot of await this.snapshots.find().lean()) for (const e of snapshotEntries(snapshot)) facts.set(e[0], e);
+    return facts;
+  }
+
+  private mergeSnapshot(snapshot: RuleSnapshotDoc): void {
+    const partition = Number(snapshot._id.slice(1));
+    for (const [id, lastSeenAt, battery, batteryAt, lastActivityAt] of snapshotEntries(snapshot)) {
+      let state = this.devices.get(id);
+      if (!state) {
+        state = newLive(lastSeenAt, partition);
+        state.dirty = false;
+        this.devices.set(id, state);
+      }
+      state.partition = partition;
+      if (lastSeenAt > state.lastSeenAt) state.lastSeenAt = lastSeenAt;
+      if (batteryAt > state.batteryAt) {
+        state.battery = battery;
+        state.batteryAt = batteryAt;
+      }
+      if (lastActivityAt > state.lastActivityAt) state.lastActivityAt = lastActivityAt;
+    }
+  }
+
+  /**
+   * A partition this replica had not been handling (a rebalance moved it here, or it is the first
+   * batch long after boot): its stored state is fresher than what was loaded at boot. Re-read its
+   * snapshot and the transition state of the batch's devices — once per partition, not per device.
+   */
+  private async adoptPartition(batch: EventBatch<PayloadOf<typeof TelemetryReadings>>): Promise<void> {
+    const now = Date.now();
+    const last = this.partitions.get(batch.partition);
+    this.partitions.set(batch.partition, now);
+    if (now - this.loadedAt < 60_000 || (last !== undefined && now - last < 60_000)) return;
+    const snapshot = await this.snapshots.findById(`p${batch.partition}`).lean();
+    if (snapshot) this.mergeSnapshot(snapshot);
+    const ids = [...new Set(batch.events.map((e) => e.payload.deviceId))];
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const d of await this.deviceStates.find({ _id: { $in: ids.slice(i, i + 500) } }).lean()) {
+        const cached = this.devices.get(d._id);
+        const state = fromDoc(d);
+        if (cached) {
+          state.lastSeenAt = Math.max(state.lastSeenAt, cached.lastSeenAt);
+          state.lastActivityAt = cached.lastActivityAt;
+          if (cached.batteryAt > state.batteryAt) {
+            state.battery = cached.battery;
+            state.batteryAt = cached.batteryAt;
+          }
+        }
+        state.partition = batch.partition;
+        this.devices.set(d._id, state);
+      }
     }
   }
 
@@ -250,44 +366,41 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
     alertEffects.inc({ kind: effect.kind, result: cleared ? 'cleared' : 'nothing-open' });
   }
 
-  private async stateOf(device: DeviceInfo): Promise<LiveDevice> {
-    const cached = this.devices.get(device.deviceId);
-    const fresh = Date.now() - this.loadedAt < 60_000;
-    // A device first seen here long after boot probably moved from another replica (rebalance):
-    // its stored state is fresher than what this replica loaded at boot. Shortly after boot, what
-    // was loaded is current, and a device with no state then has none (no read per new device).
-    if (cached && (cached.touched || fresh)) return cached;
-    if (!cached && fresh) {
-      const state: LiveDevice = { ...emptyState(device.boundSince ?? Date.now()), dirty: true, touched: false };
+  /** A device's state; a device never seen here starts empty (no read per new device, see adoptPartition). */
+  private stateOf(device: DeviceInfo, partition: number): LiveDevice {
+    let state = this.devices.get(device.deviceId);
+    if (!state) {
+      state = newLive(device.boundSince ?? Date.now(), partition);
       this.devices.set(device.deviceId, state);
-      return state;
     }
-    const stored = await this.deviceStates.findById(device.deviceId).lean();
-    const state: LiveDevice = stored ? fromDoc(stored) : { ...emptyState(device.boundSince ?? Date.now()), dirty: true, touched: false };
-    if (cached && cached.lastSeenAt > state.lastSeenAt) state.lastSeenAt = cached.lastSeenAt;
-    this.devices.set(device.deviceId, state);
+    state.partition = partition;
     return state;
   }
 
-  private async saveDevice(deviceId: string, s: LiveDevice): Promise<void> {
-    s.dirty = false;
-    await this.deviceStates.updateOne(
-      { _id: deviceId },
-      {
-        $max: { lastSeenAt: s.lastSeenAt },
-        $set: {
-          battery: s.battery,
-          batteryAt: s.batteryAt,
-          lowBatterySince: s.lowBatterySince,
-          vitals: s.vitals,
-          vitalsEpisode: s.vitalsEpisode,
-          lastTrigger: s.lastTrigger,
-          silentSince: s.silentSince,
-          updatedAt: new Date(),
+  /** The transition state of the given devices, in one bulk write. */
+  private async saveDevices(states: Map<string, LiveDevice>): Promise<void> {
+    if (states.size === 0) return;
+    const updatedAt = new Date();
+    const ops: AnyBulkWriteOperation<DeviceRuleStateDoc>[] = [...states].map(([deviceId, s]) => ({
+      updateOne: {
+        filter: { _id: deviceId },
+        update: {
+          $max: { lastSeenAt: s.lastSeenAt },
+          $set: {
+            battery: s.battery,
+            batteryAt: s.batteryAt,
+            lowBatterySince: s.lowBatterySince,
+            vitals: s.vitals,
+            vitalsEpisode: s.vitalsEpisode,
+            lastTrigger: s.lastTrigger,
+            silentSince: s.silentSince,
+            updatedAt,
+          },
         },
+        upsert: true,
       },
-      { upsert: true },
-    );
+    }));
+    for (let i = 0; i < ops.length; i += 1_000) await this.deviceStates.bulkWrite(ops.slice(i, i + 1_000), { ordered: false });
   }
 
   private async saveElder(elderId: string): Promise<void> {
@@ -302,6 +415,10 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+function newLive(seenAt: number, partition: number): LiveDevice {
+  return { ...emptyState(seenAt), dirty: true, partition, lastActivityAt: 0 };
+}
+
 function fromDoc(d: DeviceRuleStateDoc): LiveDevice {
   return {
     lastSeenAt: d.lastSeenAt,
@@ -314,6 +431,7 @@ function fromDoc(d: DeviceRuleStateDoc): LiveDevice {
     silentSince: d.silentSince ?? null,
     recent: [],
     dirty: false,
-    touched: false,
+    partition: -1,
+    lastActivityAt: 0,
   };
 }

@@ -11,6 +11,8 @@ import {
   DeviceRuleStateSchema,
   ElderRuleStateDoc,
   ElderRuleStateSchema,
+  RuleSnapshotDoc,
+  RuleSnapshotSchema,
 } from './rule-state.schema';
 import { ThresholdsController } from './thresholds.controller';
 import { ThresholdsService } from './thresholds.service';
@@ -21,6 +23,7 @@ import { ThresholdsService } from './thresholds.service';
       { name: DeviceRuleStateDoc.name, schema: DeviceRuleStateSchema },
       { name: ElderRuleStateDoc.name, schema: ElderRuleStateSchema },
       { name: AlertThresholdDoc.name, schema: AlertThresholdSchema },
+      { name: RuleSnapshotDoc.name, schema: RuleSnapshotSchema },
     ]),
     DevicesModule,
     AlertsModule,
