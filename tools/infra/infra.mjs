@@ -537,8 +537,8 @@ const FERRETDB_PATCHES = [
   {
     file: 'internal/backends/sqlite/collection.go',
     from: '// check interfaces\n',
-    to: `// yiyangWhere returns a WHERE clause that narrows a query by the filter's top-level string (or
-// ObjectID) equalities and $in lists, so SQLite can answer them from the expression indexes FerretDB
+    to: `// yiyangWhere returns a WHERE clause that narrows a query by the filter's top-level string, ObjectID
+// and boolean equalities and $in lists, so SQLite can answer them from the expression indexes FerretDB
 // creates (_ferretdb_sjson->"field"). It may return a superset of the matches, never a subset: callers
 // apply the whole filter afterwards. Mongo's {f: v} also matches an array f containing v, so for fields
 // other than _id the clause keeps every row whose f is a JSON array ('[' .. '\\\\' is exactly the text of
@@ -560,7 +560,7 @@ func yiyangWhere(filter *types.Document) (string, []any) {
 \t\tvar values []any
 
 \t\tswitch v := must.NotFail(filter.Get(k)).(type) {
-\t\tcase string, types.ObjectID:
+\t\tcase string, types.ObjectID, bool:
 \t\t\tvalues = []any{v}
 \t\tcase *types.Document:
 \t\t\tif v.Len() != 1 {
@@ -588,7 +588,7 @@ func yiyangWhere(filter *types.Document) (string, []any) {
 
 \t\tfor _, value := range values {
 \t\t\tswitch value.(type) {
-\t\t\tcase string, types.ObjectID:
+\t\t\tcase string, types.ObjectID, bool:
 \t\t\tdefault:
 \t\t\t\tpushable = false
 \t\t\t}
