@@ -56,6 +56,14 @@ export function withOutbox<U extends { $set?: object; $push?: object }>(update: 
 export interface OutboxRelayOptions {
   batchSize?: number;
   idlePollMs?: number;
+  /**
+   * Longest wait between polls of a collection with nothing pending (default 10 × idlePollMs). A
+   * poll of `{outboxPending: true}` scans the collection where the store cannot answer a boolean
+   * from its index (FerretDB v1); a large, rarely written collection can poll rarely, since every
+   * write in this process nudges its collection's relay awake at once.
+   */
+  maxIdlePollMs?: number;
+  // (a collection can set its own ceiling when it registers)
   /** How long a relay holds a collection before another replica may take over (after a crash). */
   leaseMs?: number;
   /** Called after the broker acknowledged a batch and before it is cleared — for tests and tracing. */
@@ -72,10 +80,16 @@ export class OutboxRelay {
   private readonly owner = randomUUID();
   private readonly batchSize: number;
   private readonly idlePollMs: number;
+  private readonly maxIdlePollMs: number;
   private readonly leaseMs: number;
   private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private loops: Promise<void>[] = [];
+  /** Per collection: wakes its loop from its idle wait (set while waiting). */
+  private readonly wakers = new Map<string, () => void>();
+  /** Per collection: a nudge arrived while its loop was busy — poll again at once. */
+  private readonly nudged = new Set<string>();
+  /** Per collection: its own idle ceiling (see register). */
+  private readonly maxIdle = new Map<string, number>();
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -86,31 +100,43 @@ export class OutboxRelay {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.idlePollMs = options.idlePollMs ?? 200;
+    this.maxIdlePollMs = options.maxIdlePollMs ?? this.idlePollMs * 10;
     this.leaseMs = options.leaseMs ?? 15_000;
   }
 
   /** Call once per collection that holds outbox fields; an index keeps the relay's poll cheap. */
-  async register(collection: Collection): Promise<void> {
+  async register(collection: Collection, options: { maxIdlePollMs?: number } = {}): Promise<void> {
     if (!this.leases) throw new Error('The outbox relay needs a database connection (MongooseModule) to register collections');
     await collection.createIndex({ outboxPending: 1 });
     this.collections.push(collection);
+    if (options.maxIdlePollMs !== undefined) this.maxIdle.set(collection.collectionName, options.maxIdlePollMs);
+    if (this.running) this.loops.push(this.run(collection));
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    // One loop per collection: a slow poll of one (a big collection scanned) never delays another's events.
+    this.loops = this.collections.map((c) => this.run(c));
   }
 
-  /** Wake the relay now (after a write) instead of waiting for the next poll. */
-  nudge(): void {
-    this.wake?.();
+  /**
+   * Wake the relay now (after a write) instead of waiting for the next poll — only the named
+   * collection's loop, or every loop when no name is given.
+   */
+  nudge(collectionName?: string): void {
+    for (const c of this.collections) {
+      if (collectionName !== undefined && c.collectionName !== collectionName) continue;
+      const wake = this.wakers.get(c.collectionName);
+      if (wake) wake();
+      else this.nudged.add(c.collectionName);
+    }
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    for (const wake of this.wakers.values()) wake();
+    await Promise.all(this.loops);
     const leases = this.leases;
     if (!leases) return;
     await Promise.all(
@@ -121,35 +147,39 @@ export class OutboxRelay {
   /** One pass over every collection; returns how many events were published. */
   async drainOnce(): Promise<number> {
     let total = 0;
-    for (const collection of this.collections) {
-      if (!(await this.holdLease(collection.collectionName))) continue;
-      total += await this.relay(collection);
-    }
+    for (const collection of this.collections) total += await this.drainCollection(collection);
     return total;
   }
 
-  private async run(): Promise<void> {
+  private async drainCollection(collection: Collection): Promise<number> {
+    if (!(await this.holdLease(collection.collectionName))) return 0;
+    return this.relay(collection);
+  }
+
+  private async run(collection: Collection): Promise<void> {
+    const name = collection.collectionName;
     let idle = this.idlePollMs;
     while (this.running) {
+      this.nudged.delete(name);
       let published = 0;
       try {
-        published = await this.drainOnce();
+        published = await this.drainCollection(collection);
       } catch (error) {
-        this.log.error({ err: error }, 'outbox relay pass failed; will retry');
+        this.log.error({ err: error, collection: name }, 'outbox relay pass failed; will retry');
       }
-      // An empty poll is a query over every registered collection. When nothing is pending the
-      // interval doubles up to 10× (writes in this process nudge the relay awake at once; another
+      // An empty poll is a query over the collection. When nothing is pending the interval doubles
+      // up to maxIdlePollMs (writes in this process nudge the relay awake at once; another
       // replica's writes wait at most the longest interval).
-      idle = published > 0 ? this.idlePollMs : Math.min(idle * 2, this.idlePollMs * 10);
-      if (published === 0 && this.running) {
+      idle = published > 0 ? this.idlePollMs : Math.min(idle * 2, this.maxIdle.get(name) ?? this.maxIdlePollMs);
+      if (published === 0 && this.running && !this.nudged.has(name)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);
-          this.wake = () => {
+          this.wakers.set(name, () => {
             clearTimeout(timer);
             resolve();
-          };
+          });
         });
-        this.wake = undefined;
+        this.wakers.delete(name);
       }
     }
   }

@@ -296,7 +296,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       if (isDuplicateKeyError(error)) return 'duplicate'; // this episode was raised before (replay, duplicate, other replica)
       throw error;
     }
-    this.relay.nudge();
+    this.relay.nudge(this.alerts.collection.collectionName);
     this.open.set(openKey, alertId);
     if (ackDeadline) await this.deadlines.updateOne({ _id: alertId }, { $set: { dueAt: ackDeadline, level: 0 } }, { upsert: true });
     return 'raised';
@@ -354,7 +354,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       ),
     );
     if (result.modifiedCount !== 1) throw conflict('ACKNOWLEDGED', 'acknowledge', '确认');
-    this.relay.nudge();
+    this.relay.nudge(this.alerts.collection.collectionName);
     await this.deadlines.deleteOne({ _id: alertId });
     return this.get(principal, alertId);
   }
@@ -401,7 +401,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       ),
     );
     if (result.modifiedCount !== 1) return false;
-    this.relay.nudge();
+    this.relay.nudge(this.alerts.collection.collectionName);
     this.open.delete(`${current.deviceId}|${current.kind}`);
     await this.deadlines.deleteOne({ _id: current._id });
     return true;
@@ -456,7 +456,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       );
       if (result.modifiedCount === 1) {
         escalated++;
-        this.relay.nudge();
+        this.relay.nudge(this.alerts.collection.collectionName);
         if (nextDeadline) await this.deadlines.updateOne({ _id: d._id, level: d.level }, { $set: { dueAt: nextDeadline, level } });
         else await this.deadlines.deleteOne({ _id: d._id, level: d.level });
       }

@@ -109,7 +109,10 @@ export class DevicesService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.relay.register(this.devices.collection);
+    // A province's devices are a big collection the store scans to find pending events (no boolean
+    // index lookups on FerretDB v1); this process's writes nudge the relay at once, so an idle poll
+    // (only for writes made by another replica) can be rare.
+    await this.relay.register(this.devices.collection, { maxIdlePollMs: 30_000 });
   }
 
   async register(principal: Principal, body: unknown, correlationId: string): Promise<DeviceView> {
@@ -145,7 +148,7 @@ export class DevicesService implements OnModuleInit {
       }
       throw error;
     }
-    this.relay.nudge();
+    this.relay.nudge(this.devices.collection.collectionName);
     this.directory.keep(toInfo(record));
     return toView(record);
   }
@@ -208,7 +211,7 @@ export class DevicesService implements OnModuleInit {
     const { _id, ...fields } = next;
     const result = await this.devices.updateOne({ _id, version: current.version }, withOutbox({ $set: fields }, [event]));
     if (result.modifiedCount !== 1) throw concurrentUpdate();
-    this.relay.nudge();
+    this.relay.nudge(this.devices.collection.collectionName);
     this.directory.keep(toInfo(next));
     return toView(next);
   }
