@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { EnvelopeSchema, type Envelope } from '@yiyang/contracts';
 import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
 import { deadLetterRecord } from './dead-letter';
 import { newEnvelope } from './envelopes';
 import type { BatchEvent, BatchHandlerRegistration, ConsumerTuning, EventBatch, EventContext, HandlerRegistration } from './handlers';
@@ -32,6 +33,35 @@ type Parsed =
   | { ok: 'skip' };
 
 class StoppedError extends Error {}
+
+/**
+ * JSON → envelope → the payload schema of its type, as `payloadOf` finds it; a type with no schema is
+ * skipped. The one parse both the per-record and the batch paths use, so they judge a record alike.
+ */
+function readRecord(
+  message: KafkaMessage,
+  payloadOf: (type: string) => ZodType | undefined,
+): { ok: true; envelope: Envelope; payload: unknown } | { ok: false; error: string } | { ok: 'skip' } {
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value?.toString() ?? '');
+  } catch {
+    return { ok: false, error: 'value is not JSON' };
+  }
+  const envelope = EnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return { ok: false, error: `envelope.${issue.path.join('.')}: ${issue.message}` };
+  }
+  const schema = payloadOf(envelope.data.type);
+  if (!schema) return { ok: 'skip' };
+  const payload = schema.safeParse(envelope.data.payload);
+  if (!payload.success) {
+    const issue = payload.error.issues[0];
+    return { ok: false, error: `payload.${issue.path.join('.')}: ${issue.message}` };
+  }
+  return { ok: true, envelope: envelope.data as Envelope, payload: payload.data };
+}
 
 /**
  * One consumer group. Delivery is at-least-once: an offset is resolved only after every handler
@@ -127,26 +157,11 @@ export class EventConsumer {
   }
 
   private parse(topic: string, message: KafkaMessage): Parsed {
-    let json: unknown;
-    try {
-      json = JSON.parse(message.value?.toString() ?? '');
-    } catch {
-      return { ok: false, error: 'value is not JSON' };
-    }
-    const envelope = EnvelopeSchema.safeParse(json);
-    if (!envelope.success) {
-      const issue = envelope.error.issues[0];
-      return { ok: false, error: `envelope.${issue.path.join('.')}: ${issue.message}` };
-    }
-    const registrations = this.byTopic.get(topic)?.get(envelope.data.type);
     // Other event types on a topic we read are someone else's business; skipping them is correct.
-    if (!registrations) return { ok: 'skip' };
-    const payload = registrations[0].event.payload.safeParse(envelope.data.payload);
-    if (!payload.success) {
-      const issue = payload.error.issues[0];
-      return { ok: false, error: `payload.${issue.path.join('.')}: ${issue.message}` };
-    }
-    return { ok: true, envelope: envelope.data as Envelope, registrations, payload: payload.data };
+    const read = readRecord(message, (type) => this.byTopic.get(topic)?.get(type)?.[0].event.payload);
+    if (read.ok !== true) return read;
+    const registrations = this.byTopic.get(topic)?.get(read.envelope.type) ?? [];
+    return { ok: true, envelope: read.envelope, registrations, payload: read.payload };
   }
 
   private async handleMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {
@@ -240,25 +255,9 @@ export class EventConsumer {
   }
 
   private parseForBatch(route: BatchRoute, message: KafkaMessage): { ok: true; event: BatchEvent } | { ok: false; error: string } | { ok: 'skip' } {
-    let json: unknown;
-    try {
-      json = JSON.parse(message.value?.toString() ?? '');
-    } catch {
-      return { ok: false, error: 'value is not JSON' };
-    }
-    const envelope = EnvelopeSchema.safeParse(json);
-    if (!envelope.success) {
-      const issue = envelope.error.issues[0];
-      return { ok: false, error: `envelope.${issue.path.join('.')}: ${issue.message}` };
-    }
-    const definition = route.byType.get(envelope.data.type);
-    if (!definition) return { ok: 'skip' };
-    const payload = definition.payload.safeParse(envelope.data.payload);
-    if (!payload.success) {
-      const issue = payload.error.issues[0];
-      return { ok: false, error: `payload.${issue.path.join('.')}: ${issue.message}` };
-    }
-    return { ok: true, event: { payload: payload.data, envelope: envelope.data as Envelope, offset: message.offset } };
+    const read = readRecord(message, (type) => route.byType.get(type)?.payload);
+    if (read.ok !== true) return read;
+    return { ok: true, event: { payload: read.payload, envelope: read.envelope, offset: message.offset } };
   }
 
   private async handleSlice(
