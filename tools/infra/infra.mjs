@@ -522,8 +522,8 @@ const FERRETDB_PATCHES = [
     why:
       'FerretDB v1 pushed a filter down to SQLite only when it was exactly {_id: <string>}; every other read, ' +
       'update or delete fetched and decoded the whole collection in Go (a guarded write {_id, version}, a ' +
-      'lookup by elderId, the outbox relay\'s by-id re-read). yiyangWhere (appended below) narrows by every ' +
-      'top-level string equality or $in it can: _id by its index, other fields by their expression index ' +
+      'lookup by elderId, every outbox relay\'s {outboxPending: true} poll). yiyangWhere (appended below) narrows ' +
+      'by every top-level string, ObjectID or boolean equality and $in it can: _id by its index, other fields by their expression index ' +
       'with an OR-branch that keeps array values (Mongo matches an array that contains the value), so it ' +
       'returns a superset. Every caller (find, count, distinct, update, delete, findAndModify, aggregate ' +
       '$match) still applies the whole filter to the rows returned.',
