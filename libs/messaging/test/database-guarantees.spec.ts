@@ -1,8 +1,8 @@
 import { insertOnce, isDuplicateKeyError } from '../src';
 import { testDatabase } from '../src/testing';
 
-// The two database properties the outbox, the ledger and every idempotent consumer rest on,
-// checked against whatever MONGO_URL points at (FerretDB locally and in CI, MongoDB in Docker).
+// The database properties the outbox, the ledger and every idempotent consumer rest on, checked
+// against whatever MONGO_URL points at (FerretDB locally and in CI, MongoDB in Docker).
 
 describe('database guarantees', () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -28,5 +28,32 @@ describe('database guarantees', () => {
     const error = await second.catch((e: unknown) => e);
     expect(isDuplicateKeyError(error)).toBe(true);
     expect(await effects.countDocuments({})).toBe(2);
+  });
+
+  // Locally, FerretDB answers indexed equalities from SQLite (the yiyangWhere build patch, ADR 0001);
+  // Mongo's {f: v} must still match an array f that contains v, and every other filter key still counts.
+  it('matches indexed equalities, $in and booleans like MongoDB, arrays included', async () => {
+    const docs = database.db.collection<{ _id: string; owner: string | string[]; state?: string; pending: boolean | boolean[]; n: number }>('matching');
+    await docs.createIndex({ owner: 1 });
+    await docs.createIndex({ pending: 1 });
+    await docs.insertMany([
+      { _id: 'scalar', owner: 'e-1', state: 'OPEN', pending: true, n: 1 },
+      { _id: 'array', owner: ['x', 'e-1'], state: 'DONE', pending: [false, true], n: 2 },
+      { _id: 'other', owner: 'e-2', state: 'OPEN', pending: false, n: 3 },
+      { _id: 'chinese', owner: '长者-1', pending: false, n: 4 },
+      { _id: 'escaped', owner: 'a<b"c', pending: false, n: 5 },
+    ]);
+    const ids = async (filter: object) => (await docs.find(filter).toArray()).map((d) => d._id).sort();
+    expect(await ids({ owner: 'e-1' })).toEqual(['array', 'scalar']);
+    expect(await ids({ owner: { $eq: 'e-1' }, state: 'OPEN' })).toEqual(['scalar']);
+    expect(await ids({ owner: { $in: ['e-2', 'x'] } })).toEqual(['array', 'other']);
+    expect(await ids({ owner: 'e-1', n: { $gt: 1 } })).toEqual(['array']);
+    expect(await ids({ owner: '长者-1' })).toEqual(['chinese']);
+    expect(await ids({ owner: 'a<b"c' })).toEqual(['escaped']);
+    expect(await ids({ pending: true })).toEqual(['array', 'scalar']);
+    expect(await docs.countDocuments({ owner: 'e-1' })).toBe(2);
+    expect((await docs.updateMany({ owner: 'e-1' }, { $set: { state: 'SEEN' } })).modifiedCount).toBe(2);
+    expect((await docs.deleteMany({ owner: { $in: ['e-2'] } })).deletedCount).toBe(1);
+    expect(await ids({ state: 'SEEN' })).toEqual(['array', 'scalar']);
   });
 });
