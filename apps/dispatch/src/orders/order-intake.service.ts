@@ -28,6 +28,8 @@ export interface IntakeOutcome {
   placed: number;
   existing: number;
   rejected: number;
+  /** Requests for elders this region-scoped deployment does not serve: left to the one that does. */
+  elsewhere: number;
 }
 
 /** How long a batch may stay pending before the sweep publishes it (its replica died mid-batch). */
@@ -60,7 +62,7 @@ export class OrderIntake implements OnModuleInit {
   /** Two rounds in flight: one builds while the other writes. */
   private readonly commit = new GroupCommit<Request, void>((all) => this.placeAll(all).then(() => all.map(() => undefined)), 5_000, 2);
   /** Counters for the benchmark and health: what the intake did since boot. */
-  readonly totals: IntakeOutcome & { rounds: number } = { placed: 0, existing: 0, rejected: 0, rounds: 0 };
+  readonly totals: IntakeOutcome & { rounds: number } = { placed: 0, existing: 0, rejected: 0, elsewhere: 0, rounds: 0 };
   /** Where a round's time goes, summed over the rounds since boot (ms): lookups, in-memory build, writes, send. */
   readonly timings = { lookupMs: 0, buildMs: 0, markerAndDeadlineMs: 0, insertMs: 0, sendMs: 0, markerDeleteMs: 0, largestRound: 0 };
 
@@ -100,7 +102,7 @@ export class OrderIntake implements OnModuleInit {
   /** Places a round of requests (exposed for the tests and the benchmark). */
   async placeAll(requests: readonly Request[]): Promise<IntakeOutcome> {
     const now = new Date();
-    const outcome: IntakeOutcome = { placed: 0, existing: 0, rejected: 0 };
+    const outcome: IntakeOutcome = { placed: 0, existing: 0, rejected: 0, elsewhere: 0 };
     const t = this.timings;
     let mark = performance.now();
     const lap = (field: 'lookupMs' | 'buildMs' | 'markerAndDeadlineMs' | 'insertMs' | 'sendMs' | 'markerDeleteMs') => {
@@ -130,8 +132,15 @@ export class OrderIntake implements OnModuleInit {
       const p = r.payload;
       const principal = { ...p.requestedBy } as Principal;
       const meta = { correlationId: r.envelope.correlationId, causationId: r.envelope.eventId };
+      const elder = elders.get(p.elderId);
+      // Every deployment consumes the whole command topic. A region-scoped one (DISPATCH_REGION_SCOPE)
+      // keeps no record of other regions' elders, so "unknown" may mean "served elsewhere": refusing
+      // would put a false rejection under an order another deployment places. It stays silent.
+      if (!elder && this.rm.scoped) {
+        outcome.elsewhere++;
+        continue;
+      }
       try {
-        const elder = elders.get(p.elderId);
         if (!elder || !this.orders.mayOrderFor(principal, elder)) throw notFound('DISPATCH.ELDER_NOT_FOUND', 'Elder', '老年人');
         const input = parseInput(PlaceOrderInput, {
           elderId: p.elderId,
@@ -198,6 +207,7 @@ export class OrderIntake implements OnModuleInit {
     this.totals.placed += outcome.placed;
     this.totals.existing += outcome.existing;
     this.totals.rejected += outcome.rejected;
+    this.totals.elsewhere += outcome.elsewhere;
     this.totals.rounds++;
     return outcome;
   }

@@ -42,7 +42,7 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     await app?.close();
   });
 
-  it('a double tap delivered twice makes one assigned order (the same as over HTTP); a request for somebody else is rejected with a reason', async () => {
+  it('a double tap delivered twice makes one assigned order (the same as over HTTP); a request for somebody else is rejected with a reason; one for another region\'s elder is left to that region', async () => {
     const elder = await seedElder(app, feed, elderSnapshot(d.community));
     const other = await seedElder(app, feed, elderSnapshot(d.community));
     const cg = await seedCaregiver(app, feed, caregiverSnapshot(providerId, d.community, { homeBase: { lat: HOME.lat + 0.001, lng: HOME.lng } }));
@@ -50,8 +50,12 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     const key = `tap-${uniqueSuffix()}`;
     const tap = request({ requestId: key, requestedBy: guardian, elderId: elder.elderId, itemCode: 'BATHING_ASSIST', notes: '一键下单' });
     const foreign = request({ requestId: `tap-${uniqueSuffix()}`, requestedBy: guardian, elderId: other.elderId, itemCode: 'BATHING_ASSIST' });
+    // An elder this deployment does not serve (another region's deployment answers for it).
+    const elsewhere = request({ requestId: `tap-${uniqueSuffix()}`, requestedBy: guardian, elderId: `e-other-region-${uniqueSuffix()}`, itemCode: 'BATHING_ASSIST' });
+    const intake = app.get(OrderIntake);
+    const leftBefore = intake.totals.elsewhere;
     // The same envelope twice (redelivery) and a second tap (a new envelope, same key).
-    await send([tap, tap, request({ requestId: key, requestedBy: guardian, elderId: elder.elderId, itemCode: 'BATHING_ASSIST' }), foreign]);
+    await send([tap, tap, request({ requestId: key, requestedBy: guardian, elderId: elder.elderId, itemCode: 'BATHING_ASSIST' }), foreign, elsewhere]);
 
     const orderId = orderIdFor(guardian.userId, key);
     await waitFor(() => typesOf(orderId).includes('dispatch.order.assigned'), 'the assignment event');
@@ -62,6 +66,8 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     const rejection = JSON.parse(sink.records.find((r) => r.key === rejectedId)?.value ?? '{}');
     expect(rejection.payload).toMatchObject({ code: 'DISPATCH.ELDER_NOT_FOUND', requestId: foreign.payload.requestId });
     expect((await call(guardian as Principal, 'GET', `/orders/${rejectedId}`)).statusCode).toBe(404);
+    await waitFor(() => intake.totals.elsewhere > leftBefore, 'the request for an elder served elsewhere');
+    expect(typesOf(orderIdFor(guardian.userId, elsewhere.payload.requestId))).toEqual([]);
 
     // The same key over HTTP is the same order; the caregiver accepts and the events stay in order.
     const http = await call(guardian as Principal, 'POST', '/orders', { elderId: elder.elderId, itemCode: 'BATHING_ASSIST' }, { 'idempotency-key': key });
@@ -69,10 +75,8 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     expect(http.json().orderId).toBe(orderId);
     expect((await call({ userId: 'cg', role: 'caregiver', caregiverId: cg.caregiverId }, 'POST', `/offers/${orderId}/accept`)).statusCode).toBe(200);
     await waitFor(() => typesOf(orderId).includes('dispatch.order.state-changed'), 'the acceptance event');
-    // Known race, not yet explained (session note): one CI run in three also saw a request-rejected
-    // record under this order's key when the taps landed in two rounds in flight. The order itself is
-    // placed, assigned and accepted once, in order — which is what the guardian and caregiver see.
-    expect(typesOf(orderId).filter((t) => t !== 'dispatch.order.request-rejected')).toEqual(['dispatch.order.placed', 'dispatch.order.assigned', 'dispatch.order.state-changed']);
+    // Exactly these: other test files' dispatch apps (other regions, same topics) must not answer.
+    expect(typesOf(orderId)).toEqual(['dispatch.order.placed', 'dispatch.order.assigned', 'dispatch.order.state-changed']);
     const all = await call({ userId: 'b', role: 'civil_affairs_admin', regionCode: d.county }, 'GET', `/orders?elderId=${elder.elderId}`);
     expect(all.json().total).toBe(1);
   });

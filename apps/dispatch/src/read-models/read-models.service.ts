@@ -174,6 +174,11 @@ export class ReadModels implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Whether this deployment serves some regions only (DISPATCH_REGION_SCOPE set). */
+  get scoped(): boolean {
+    return this.scope.length > 0;
+  }
+
   /** Whether a region is served by this deployment (DISPATCH_REGION_SCOPE). */
   serves(regionCode: string): boolean {
     if (this.scope.length === 0) return true;
