@@ -40,7 +40,10 @@ export async function spawnService(name: Upstream, dbName: string, timeoutMs = N
     cwd: ROOT,
     // Its own consumer groups (named after its database), so a spawned copy never splits partitions
     // with a running `npm start` or another test's copy on the same broker.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGO_DB: dbName, KAFKA_GROUP_NAMESPACE: dbName, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    // Dispatch serves only this stack's city (Tangshan, where every gateway test's records live): it
+    // shares the command topic with other tests' dispatch apps and must not refuse their orders for
+    // elders it has never heard of (an unscoped deployment answers "elder not found" for them).
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGO_DB: dbName, KAFKA_GROUP_NAMESPACE: dbName, DISPATCH_REGION_SCOPE: '130200000000', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never outlive the test or tool that started it, even when that one is killed.
