@@ -192,6 +192,24 @@ export interface District {
   prices: Array<{ providerKey: string; itemCode: string; priceFen: number }>;
 }
 
+/**
+ * Evening and night duty of every provider. One-click orders and SOS calls come at any hour, and a
+ * provider running community stations keeps someone on duty: two late shifts (13:00–21:30) and two
+ * night duties (21:30 to 09:00 the next morning, handing over to the day shift) whose days overlap on Thursday, so every evening and
+ * every night of the week has one of the provider's workers available and an ASAP order finds a
+ * candidate whatever the hour (day shifts start at 07:00–09:00 and end at 17:30).
+ */
+const night = (days: number[]) => days.flatMap((day) => [
+  { day, from: '21:30', to: '24:00' },
+  { day: (day % 7) + 1, from: '00:00', to: '09:00' },
+]);
+const DUTY_ROTA: Array<Array<{ day: number; from: string; to: string }>> = [
+  night([1, 2, 3, 4]),
+  night([4, 5, 6, 7]),
+  [1, 2, 3, 4].map((day) => ({ day, from: '13:00', to: '21:30' })),
+  [4, 5, 6, 7].map((day) => ({ day, from: '13:00', to: '21:30' })),
+];
+
 export function buildDistrict(options: { caregivers?: number } = {}): District {
   const rng = new Prng(`${SEED}:network`);
   const streets = buildRegions();
@@ -314,8 +332,17 @@ export function buildDistrict(options: { caregivers?: number } = {}): District {
     const age = rng.int(28, 58);
     const birth = birthDate(rng, 2026 - age);
     const community = rng.pick(provider.communities);
-    const kind = k % 20 === 19 ? 'SOCIAL_WORKER' : k % 10 === 9 ? 'VOLUNTEER' : 'CAREGIVER';
-    const skills = rng.sample(provider.offeredItems, rng.int(3, Math.min(8, provider.offeredItems.length)));
+    // The provider's last four workers keep its evening and night duty (DUTY_ROTA; its first worker,
+    // the demo caregiver's account, works days); duty workers are generalists who may deliver every
+    // item their provider offers.
+    const staff = Math.ceil((caregiverTotal - (k % providers.length)) / providers.length);
+    const rota = staff - 1 - Math.floor(k / providers.length);
+    const onDuty = rota < DUTY_ROTA.length;
+    const kind = onDuty ? 'CAREGIVER' : k % 20 === 19 ? 'SOCIAL_WORKER' : k % 10 === 9 ? 'VOLUNTEER' : 'CAREGIVER';
+    const sampled = rng.sample(provider.offeredItems, rng.int(3, Math.min(8, provider.offeredItems.length)));
+    // 助洁 (cleaning help) is one of the basic "six helps" every home caregiver delivers.
+    const basic = kind === 'CAREGIVER' && provider.offeredItems.includes('HOME_CLEANING') && !sampled.includes('HOME_CLEANING') ? ['HOME_CLEANING'] : [];
+    const skills = onDuty ? [...provider.offeredItems] : [...sampled, ...basic];
     const centre = communities.find((c) => c.code === community)!.centre;
     const startHour = rng.pick(['07:00', '08:00', '09:00']);
     caregivers.push({
@@ -333,7 +360,9 @@ export function buildDistrict(options: { caregivers?: number } = {}): District {
           ? []
           : [{ name: kind === 'SOCIAL_WORKER' ? certNames[3] : rng.pick(certNames.slice(0, 3)), number: `LB${2020 + rng.int(0, 5)}${String(k + 1).padStart(5, '0')}`, expiresOn: `${2027 + rng.int(0, 3)}-${String(rng.int(1, 12)).padStart(2, '0')}-28` }],
       homeBase: rng.near(centre, 900),
-      weeklyAvailability: rng.sample([1, 2, 3, 4, 5, 6, 7], kind === 'VOLUNTEER' ? 2 : 5).map((day) => ({ day, from: startHour, to: kind === 'VOLUNTEER' ? '11:30' : '17:30' })),
+      weeklyAvailability: onDuty
+        ? DUTY_ROTA[rota]
+        : rng.sample([1, 2, 3, 4, 5, 6, 7], kind === 'VOLUNTEER' ? 2 : 5).map((day) => ({ day, from: startHour, to: kind === 'VOLUNTEER' ? '11:30' : '17:30' })),
     });
   }
 
