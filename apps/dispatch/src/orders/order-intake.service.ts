@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { OrderRequestRejected, PlaceOrderRequested, type Envelope, type PayloadOf } from '@yiyang/contracts';
 import { EventPublisher, Events, HandleEventBatch, envelopeHeaders, isDuplicateKeyError, toOutboxEntry, type EventBatch, type OutboxEntry } from '@yiyang/messaging';
 import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
+import { Binary } from 'mongodb';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
@@ -16,12 +18,40 @@ import { OrdersService, PlaceOrderInput, SYSTEM, orderIdFor, sourceOf } from './
 
 type Request = { payload: PayloadOf<typeof PlaceOrderRequested>; envelope: Envelope };
 
-/** An intake batch not yet published: its orders are stored, their first events maybe not sent. */
+/**
+ * An intake round not yet published (its marker): the first events of its orders, written before
+ * the orders themselves; the orders the round's insert stored carry its `_id` in `intake.batchId`.
+ */
 export interface IntakeBatch {
   _id: string;
   state: 'PENDING';
   orderIds: string[];
+  /**
+   * The round's first events (`OutboxEntry` JSON lines, raw-deflated), keyed by order id. Absent on
+   * markers written before the events moved here (their orders carry `intake.events` instead).
+   */
+  events?: Binary;
   createdAt: Date;
+}
+
+/** The first events of a round as stored in its marker: one JSON line per event, deflated (fast level). */
+export function packEvents(entries: readonly OutboxEntry[]): Binary {
+  return new Binary(deflateRawSync(entries.map((e) => JSON.stringify(e)).join('\n'), { level: 1 }));
+}
+
+/** A marker's events by order id (in their order), or null for a marker without events. */
+export function unpackEvents(batch: Pick<IntakeBatch, 'events'>): Map<string, OutboxEntry[]> | null {
+  if (!batch.events) return null;
+  const text = inflateRawSync(Buffer.from(batch.events.buffer)).toString('utf8');
+  const byOrder = new Map<string, OutboxEntry[]>();
+  if (text.length === 0) return byOrder;
+  for (const line of text.split('\n')) {
+    const e = JSON.parse(line) as OutboxEntry;
+    const list = byOrder.get(e.key);
+    if (list) list.push(e);
+    else byOrder.set(e.key, [e]);
+  }
+  return byOrder;
 }
 
 export interface IntakeOutcome {
@@ -42,18 +72,24 @@ const CHUNK = 500;
  *
  * Every partition's batch goes into one group commit, so concurrent partitions share one round of
  * writes. Per round: which orders exist already (one `_id $in` lookup), the elders (one `_id $in`),
- * match and build every order in memory, then ONE marker document for the round, ONE offer-timeout
- * deadline for the round, ONE `insertMany` of the orders — each carrying its own first events
- * (`intake.events`), written atomically with it — ONE producer send, and the marker deleted.
- * The Kafka offsets are committed only after that. Guarantees:
+ * match and build every order in memory, then ONE marker document for the round holding every
+ * order's first events (deflated JSON lines — the registry's roster-import pattern, ADR 0006), ONE
+ * offer-timeout deadline for the round, ONE `insertMany` of the orders — lean documents that name
+ * their round (`intake.batchId`) but carry no events — ONE producer send of the events of exactly
+ * the orders stored, and the marker deleted. The Kafka offsets are committed only after that.
+ * Guarantees:
  * - idempotency: the order id comes from (requester, requestId), as for `POST /orders`; duplicates in
  *   a round, across rounds, across replicas and across paths meet the unique `_id`.
  * - no lost order: a crash before the insert leaves the commands uncommitted (redelivered).
- * - no lost event: a crash after the insert and before the send leaves the marker; redelivery finds
- *   the orders stored and the sweep (`intake-sweep`, every 30 s) publishes the events of a marker
- *   older than 30 s from the orders themselves. A later state change of such an order carries the
- *   events into the regular outbox first (`OrdersService.save`), so per-order event order holds.
- * - no event for an order never stored: events are sent only for orders the insert stored.
+ * - no lost event: the events are stored (marker) before the orders. A crash after the insert and
+ *   before the send leaves the marker; a redelivered request that finds its order stored by a round
+ *   whose marker remains re-sends that order's events at once, and the sweep (`intake-sweep`, every
+ *   30 s) publishes a marker older than 30 s. A later state change of such an order carries its
+ *   events from the marker into the regular outbox first (`OrdersService.save`), so per-order event
+ *   order holds.
+ * - no event for an order never stored: the live round sends only the events of orders its insert
+ *   stored; the sweep and the re-send only those of orders stored under the marker's own batch id
+ *   (an order another replica or `POST /orders` stored first has another batch id or none).
  */
 @Injectable()
 export class OrderIntake implements OnModuleInit {
@@ -75,7 +111,11 @@ export class OrderIntake implements OnModuleInit {
     private readonly publisher: EventPublisher,
   ) {
     this.batches = connection.collection<IntakeBatch>('intake_batches') as never;
-    this.orders.intakePending = async (batchId) => (await this.batches.countDocuments({ _id: batchId }, { limit: 1 })) > 0;
+    this.orders.intakeEvents = async (orderId, intake) => {
+      const marker = await this.batches.findOne({ _id: intake.batchId });
+      if (!marker) return null; // published
+      return intake.events ?? unpackEvents(marker)?.get(orderId) ?? [];
+    };
   }
 
   async onModuleInit(): Promise<void> {
@@ -181,12 +221,15 @@ export class OrderIntake implements OnModuleInit {
     if (built.length > 0) {
       const batchId = uuidv7();
       try {
-        // Marker and the offers' timeout first: a crash after them finds at worst nothing to do.
-        await this.batches.insertOne({ _id: batchId, state: 'PENDING', orderIds: built.map((b) => b.order._id), createdAt: now });
+        // Marker (with the events) and the offers' timeout first: a crash after them finds at worst
+        // nothing to do. The offer deadline's order ids are one string: the scheduler's poll is a
+        // range filter that decodes every deadline document (ADR 0001), and one string decodes fast.
+        const events = packEvents(built.flatMap((b) => b.events));
+        await this.batches.insertOne({ _id: batchId, state: 'PENDING', orderIds: built.map((b) => b.order._id), events, createdAt: now });
         const offered = built.filter((b) => b.order.offer);
         if (offered.length > 0) {
           const due = new Date(Math.max(...offered.map((b) => (b.order.offer as { expiresAt: Date }).expiresAt.getTime())));
-          await this.scheduler.schedule(`offers:${batchId}`, 'offer-batch', batchId, due, { orderIds: offered.map((b) => b.order._id) });
+          await this.scheduler.schedule(`offers:${batchId}`, 'offer-batch', batchId, due, { orderIds: offered.map((b) => b.order._id).join(' ') });
         }
         lap('markerAndDeadlineMs');
         stored = await this.insert(built, batchId);
@@ -212,9 +255,16 @@ export class OrderIntake implements OnModuleInit {
     return outcome;
   }
 
-  /** insertMany, unordered; an order that exists by now (another replica, the HTTP path) is not ours. */
+  /**
+   * insertMany, unordered; an order that exists by now (another replica, the HTTP path) is not ours.
+   * Lean documents: no events (they are in the marker), no empty outbox (the relay's `$push` creates
+   * it on the first later write).
+   */
   private async insert(built: { order: OrderDoc; events: OutboxEntry[] }[], batchId: string) {
-    const docs = built.map((b) => ({ ...b.order, intake: { batchId, events: b.events } }));
+    const docs = built.map((b) => {
+      const { outbox: _o, outboxPending: _p, ...order } = b.order;
+      return { ...order, intake: { batchId } } as OrderDoc;
+    });
     const lost = new Set<number>();
     for (let i = 0; i < docs.length; i += 1_000) {
       try {
@@ -242,14 +292,14 @@ export class OrderIntake implements OnModuleInit {
 
   /** First events of stored orders whose intake round is still pending (its marker exists). */
   private async unpublished(existing: Map<string, OrderDoc['intake']>): Promise<OutboxEntry[]> {
-    const withIntake = [...existing.values()].filter((x): x is NonNullable<OrderDoc['intake']> => !!x);
+    const withIntake = [...existing].filter((x): x is [string, NonNullable<OrderDoc['intake']>] => !!x[1]);
     if (withIntake.length === 0) return [];
-    const batchIds = [...new Set(withIntake.map((x) => x.batchId))];
-    const pending = new Set<string>();
+    const batchIds = [...new Set(withIntake.map(([, x]) => x.batchId))];
+    const pending = new Map<string, Map<string, OutboxEntry[]> | null>();
     for (let i = 0; i < batchIds.length; i += CHUNK) {
-      for (const b of await this.batches.find({ _id: { $in: batchIds.slice(i, i + CHUNK) } }, { projection: { _id: 1 } }).toArray()) pending.add(b._id);
+      for (const b of await this.batches.find({ _id: { $in: batchIds.slice(i, i + CHUNK) } }).toArray()) pending.set(b._id, unpackEvents(b));
     }
-    return withIntake.filter((x) => pending.has(x.batchId)).flatMap((x) => x.events);
+    return withIntake.filter(([, x]) => pending.has(x.batchId)).flatMap(([orderId, x]) => x.events ?? pending.get(x.batchId)?.get(orderId) ?? []);
   }
 
   private async elders(ids: string[]): Promise<Map<string, ElderRecord>> {
@@ -263,7 +313,8 @@ export class OrderIntake implements OnModuleInit {
 
   /** The first offers of a round lapsed: every order of it still on its first offer goes to the next candidate. */
   private async onOfferBatchDeadline(d: Deadline): Promise<void> {
-    const ids = (d.data?.['orderIds'] as string[] | undefined) ?? [];
+    const raw = d.data?.['orderIds'] as string | string[] | undefined;
+    const ids = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : (raw ?? []);
     for (let i = 0; i < ids.length; i += CHUNK) {
       const open = await this.orders.orders.find({ _id: { $in: ids.slice(i, i + CHUNK) }, state: 'ASSIGNED', attempt: 1 }, { projection: { outbox: 0 } }).toArray();
       for (const o of open) {
@@ -283,9 +334,12 @@ export class OrderIntake implements OnModuleInit {
     let published = 0;
     for (const b of stale) {
       const records: OutboxEntry[] = [];
+      const events = unpackEvents(b);
       for (let i = 0; i < b.orderIds.length; i += CHUNK) {
         const docs = await this.orders.orders.find({ _id: { $in: b.orderIds.slice(i, i + CHUNK) } }, { projection: { intake: 1 } }).toArray();
-        for (const o of docs) if (o.intake?.batchId === b._id) records.push(...o.intake.events);
+        // Only orders this round's insert stored (their intake names this batch) and not yet carried
+        // into the regular outbox by a later write (which sets intake to null).
+        for (const o of docs) if (o.intake?.batchId === b._id) records.push(...(o.intake.events ?? events?.get(o._id) ?? []));
       }
       await this.publisher.send(records.map(record));
       await this.batches.deleteOne({ _id: b._id });

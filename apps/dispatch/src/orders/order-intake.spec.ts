@@ -6,8 +6,8 @@ import { collect, testKafka, uniqueSuffix, waitFor, type CollectedRecord } from 
 import type { Principal } from '@yiyang/service-kit';
 import { asPrincipal } from '@yiyang/service-kit/testing';
 import { bootDispatch, caregiverSnapshot, elderSnapshot, HOME, RegistryFeed, seedCaregiver, seedElder, seedNetwork, testDistrict } from '../testing/test-support';
-import { OrderIntake } from './order-intake.service';
-import { orderIdFor } from './orders.service';
+import { OrderIntake, unpackEvents } from './order-intake.service';
+import { OrdersService, orderIdFor } from './orders.service';
 
 /** Orders placed through the order-requests topic (Kafka in), in bulk, assignment events out. */
 // The shared local database can be slow when other work runs; generous limits, never a wall-clock assertion.
@@ -119,5 +119,43 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     // First occurrences in order: placed, then assigned.
     const types = typesOf(orderId);
     expect(types.indexOf('dispatch.order.placed')).toBeLessThan(types.indexOf('dispatch.order.assigned'));
+  });
+
+  it('a round that stored its events but not its orders publishes nothing for them: the redelivered request places the order once, with its events once', async () => {
+    const elder = await seedElder(app, feed, elderSnapshot(d.community));
+    await seedCaregiver(app, feed, caregiverSnapshot(providerId, d.community, { homeBase: { lat: HOME.lat, lng: HOME.lng + 0.001 } }));
+    const bureau = { userId: `u-${uniqueSuffix()}`, role: 'civil_affairs_admin', regionCode: d.county };
+    const key = `lost-insert-${uniqueSuffix()}`;
+    const orderId = orderIdFor(bureau.userId, key);
+    const intake = app.get(OrderIntake);
+    const orders = app.get(OrdersService).orders;
+    // The database "goes away" for the first insert of this order: the round's marker (with the
+    // order's events) is written, the order is not.
+    const realInsert = orders.insertMany.bind(orders);
+    let failed = 0;
+    const spy = jest.spyOn(orders, 'insertMany').mockImplementation((async (docs: { _id: string }[], options: object) => {
+      if (failed === 0 && docs.some((o) => o._id === orderId)) {
+        failed++;
+        throw new Error('database unavailable');
+      }
+      return realInsert(docs as never, options);
+    }) as never);
+    try {
+      await send([request({ requestId: key, requestedBy: bureau, elderId: elder.elderId, itemCode: 'HOME_CLEANING' })]);
+      await waitFor(() => typesOf(orderId).includes('dispatch.order.assigned'), 'the assignment event after the redelivery');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(failed).toBe(1);
+    // The failed round's marker names the order and holds its events, but its insert stored nothing:
+    // the sweep publishes none of them.
+    const stale = await intake.batches.find({ orderIds: orderId }).toArray();
+    expect(stale).toHaveLength(1);
+    expect(unpackEvents(stale[0])?.get(orderId)?.map((e) => e.type)).toEqual(['dispatch.order.placed', 'dispatch.order.assigned']);
+    expect(await intake.sweep(0)).toBe(0);
+    expect(await intake.batches.countDocuments({})).toBe(0);
+    expect((await orders.findOne({ _id: orderId }))?.intake?.batchId).not.toBe(stale[0]._id);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(typesOf(orderId)).toEqual(['dispatch.order.placed', 'dispatch.order.assigned']);
   });
 });

@@ -1,12 +1,10 @@
 import type { OrderSnapshot, OrderState } from '@yiyang/contracts';
 import type { OutboxEntry } from '@yiyang/messaging';
-import type { Candidate } from '../matching/domain/match';
 
 export interface OrderDoc extends Omit<OrderSnapshot, 'orderId' | 'window' | 'placedAt'> {
   _id: string;
   window: { asap: boolean; from: Date; to: Date };
   placedAt: Date;
-  candidates: Candidate[];
   /** Workers who declined or let an offer lapse on this order. */
   excluded: string[];
   attempt: number;
@@ -19,11 +17,12 @@ export interface OrderDoc extends Omit<OrderSnapshot, 'orderId' | 'window' | 'pl
   outbox: OutboxEntry[];
   outboxPending: boolean;
   /**
-   * Orders placed through the intake (order-requests topic): their first events, stored in the same
-   * insert as the order, and the intake batch that publishes them (docs/adr/0007-dispatch.md). Null
-   * once a later write has carried them into the regular outbox.
+   * Orders placed through the intake (order-requests topic): the intake batch that stored them. Its
+   * marker document (`intake_batches`) holds the round's first events until they are published
+   * (docs/adr/0007-dispatch.md). Null once a later write has carried them into the regular outbox.
+   * `events` is only found on orders stored before the events moved to the marker.
    */
-  intake?: { batchId: string; events: OutboxEntry[] } | null;
+  intake?: { batchId: string; events?: OutboxEntry[] } | null;
 }
 
 export function snapshotOf(o: OrderDoc): OrderSnapshot {

@@ -19,7 +19,7 @@ import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { ensureIndexes } from '../shared/indexes';
+import { dropIndexes, ensureIndexes, isFerretDb } from '../shared/indexes';
 import { selectCandidates, type Candidate } from '../matching/domain/match';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
 import { Scheduler, type Deadline } from '../scheduler/scheduler.service';
@@ -93,7 +93,7 @@ export class OrdersService implements OnModuleInit {
   private readonly workload = new Map<string, number>();
 
   constructor(
-    @InjectConnection() connection: Connection,
+    @InjectConnection() private readonly connection: Connection,
     @Inject(ConfigService) private readonly config: ConfigService,
     private readonly rm: ReadModels,
     private readonly scheduler: Scheduler,
@@ -105,7 +105,13 @@ export class OrdersService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.relay.register(this.orders as never);
-    await ensureIndexes(this.orders as never, ['elderId', 'caregiverId', 'state', 'regionPath', 'contractedProviders']);
+    await ensureIndexes(this.orders as never, ['elderId', 'caregiverId', 'state']);
+    // regionPath and contractedProviders are arrays. MongoDB answers `{regionPath: code}` from a
+    // multikey index; FerretDB's SQLite expression index cannot narrow an equality on an array field
+    // (ADR 0001), so there the two indexes would only make every insert slower (each expression index
+    // re-parses the stored document) — the bulk intake's main cost (ADR 0007, "Order intake in bulk").
+    if (await isFerretDb(this.connection)) await dropIndexes(this.orders as never, ['regionPath', 'contractedProviders']);
+    else await ensureIndexes(this.orders as never, ['regionPath', 'contractedProviders']);
     for await (const o of this.orders.find({ state: { $in: [...OPEN_STATES] } }, { projection: { caregiverId: 1 } })) {
       if (o.caregiverId) this.bump(o.caregiverId, 1);
     }
@@ -212,7 +218,6 @@ export class OrdersService implements OnModuleInit {
       caregiverId: null,
       visitId: null,
       placedAt: now,
-      candidates: [],
       excluded: [],
       attempt: 0,
       offer: null,
@@ -226,8 +231,8 @@ export class OrdersService implements OnModuleInit {
     };
     const meta = { correlationId: ctx.correlationId, causationId: ctx.causationId ?? null };
     const events: PendingEvent[] = [this.events.create(OrderPlaced, { key: orderId, ...meta, payload: { order: snapshotOf(order) } })];
+    // The ranking itself is not stored: the offer's score, rank and distance travel in OrderAssigned.
     const candidates = this.match(order, elder, new Set());
-    order.candidates = candidates;
     events.push(...this.decideOffer(order, candidates, ctx.placedBy, 'matched', now, meta));
     return { order, events };
   }
@@ -373,8 +378,9 @@ export class OrdersService implements OnModuleInit {
     // them into the regular outbox ahead of its own events, so the order's events keep their order on
     // the topic (at worst they are published twice; consumers dedupe by eventId).
     if (order.intake) {
-      if (await this.intakePending(order.intake.batchId)) {
-        const each = [...order.intake.events, ...(update.$push?.outbox.$each ?? [])];
+      const first = await this.intakeEvents(order._id, order.intake);
+      if (first) {
+        const each = [...first, ...(update.$push?.outbox.$each ?? [])];
         update.$push = { outbox: { $each: each } };
         update.$set['outboxPending'] = true;
       }
@@ -385,8 +391,11 @@ export class OrdersService implements OnModuleInit {
     this.relay.nudge();
   }
 
-  /** Set by the intake: is an intake batch still unpublished? */
-  intakePending: (batchId: string) => Promise<boolean> = async () => true;
+  /**
+   * Set by the intake: the first events of an intake-placed order if its batch is still unpublished
+   * (its marker exists), else null.
+   */
+  intakeEvents: (orderId: string, intake: NonNullable<OrderDoc['intake']>) => Promise<OutboxEntry[] | null> = async (_id, intake) => intake.events ?? null;
 
   /** Moves an order to `to`, recording and announcing it. */
   async transition(order: OrderDoc, to: OrderState, by: { userId: string; role: string }, reason: string | null, meta: { correlationId: string; causationId?: string | null }, extra: Partial<OrderDoc> = {}, more: (o: OrderDoc) => PendingEvent[] = () => []): Promise<OrderDoc> {
@@ -437,7 +446,6 @@ export class OrdersService implements OnModuleInit {
     const next: OrderDoc = { ...o, excluded: previous ? [...o.excluded, previous] : o.excluded, history: [...o.history] };
     const elder = await this.rm.elder(o.elderId);
     const candidates = elder ? this.match(next, elder, new Set(next.excluded)) : [];
-    next.candidates = candidates;
     const events = this.decideOffer(next, candidates, by, reason, new Date(), meta);
     if (next.offer) await this.scheduler.schedule(`offer:${o._id}`, 'offer', o._id, next.offer.expiresAt, { attempt: next.attempt });
     await this.save(next, readVersion, events);

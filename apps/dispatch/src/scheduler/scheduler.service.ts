@@ -60,7 +60,9 @@ export class Scheduler implements OnModuleInit, OnApplicationBootstrap, OnModule
       { $set: { kind, refId, dueAt, claimedUntil: new Date(0), claimedBy: null, attempts: 0, ...(data ? { data } : {}) } },
       { upsert: true },
     );
-    this.wake?.();
+    // Wake the loop only for a deadline due before its next poll: every pass is a claim (a write
+    // that scans the deadlines on FerretDB), and the bulk intake schedules one deadline per round.
+    if (dueAt.getTime() <= Date.now() + this.pollMs()) this.wake?.();
   }
 
   /** Schedules only if absent (recurring jobs every replica ensures at boot). */
@@ -74,6 +76,10 @@ export class Scheduler implements OnModuleInit, OnApplicationBootstrap, OnModule
 
   async cancel(id: string): Promise<void> {
     await this.deadlines.deleteOne({ _id: id });
+  }
+
+  private pollMs(): number {
+    return Number(this.config.get('DISPATCH_SCHEDULER_POLL_MS') ?? 1000);
   }
 
   onApplicationBootstrap(): void {
@@ -123,7 +129,7 @@ export class Scheduler implements OnModuleInit, OnApplicationBootstrap, OnModule
   }
 
   private async run(): Promise<void> {
-    const poll = Number(this.config.get('DISPATCH_SCHEDULER_POLL_MS') ?? 1000);
+    const poll = this.pollMs();
     while (this.running) {
       try {
         await this.tick();

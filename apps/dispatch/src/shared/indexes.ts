@@ -1,4 +1,4 @@
-import type { Collection } from 'mongoose';
+import type { Collection, Connection } from 'mongoose';
 
 /**
  * One `createIndex` per field, in turn. (One `createIndexes` command with several keys panics
@@ -6,4 +6,19 @@ import type { Collection } from 'mongoose';
  */
 export async function ensureIndexes(collection: Collection, fields: readonly string[]): Promise<void> {
   for (const field of fields) await collection.createIndex({ [field]: 1 });
+}
+
+/** Drops single-field indexes if they exist (no error when they do not). */
+export async function dropIndexes(collection: Collection, fields: readonly string[]): Promise<void> {
+  const existing = new Set((await collection.indexes().catch(() => [])).map((i) => i.name));
+  for (const field of fields) if (existing.has(`${field}_1`)) await collection.dropIndex(`${field}_1`);
+}
+
+/**
+ * Is the database FerretDB (ADR 0001)? Its SQLite indexes cannot narrow an equality on an array
+ * field, so indexes on array fields only cost writes there.
+ */
+export async function isFerretDb(connection: Connection): Promise<boolean> {
+  const info = (await (connection.db as NonNullable<Connection['db']>).admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
+  return typeof info.ferretdbVersion === 'string';
 }
