@@ -1,6 +1,6 @@
 /**
- * Gateway benchmark: what does the public door cost on an authenticated read? Three targets measured
- * in ONE run on this machine, each its own process, each loaded by autocannon from this process:
+ * Gateway benchmark: what does the public door cost on an authenticated read? Five targets measured
+ * in ONE run on this machine, each its own process:
  *
  *   hello     a raw Node `http` server answering a fixed JSON body (the baseline of the issue)
  *   direct    the registry's list endpoint GET /regions (the caller's region subtree), called with
@@ -8,25 +8,32 @@
  *   gateway   the same list through the gateway: GET /api/v1/regions with a
  *             user's access token — JWT check, session check, route matrix, rate limit, internal
  *             token, undici forwarding, security headers
- *
  *   gatewayToStub  a second gateway process whose "registry" is the hello server: the same
  *             authenticated request, all gateway work, an upstream that costs nothing
  *   bareProxy a reference, not a product: 6 lines of node:http + an undici Pool forwarding to the
  *             hello server with no auth, no limits, no logs — the ceiling of ANY Node forwarder
  *             on this machine (two HTTP hops per request instead of one)
  *
- * Two passes per target: saturation (as fast as it goes, BENCH_CONNECTIONS connections, req/s and
- * p99) and a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway ÷ hello
- * at saturation (target ≥ 0.25×); gateway ÷ direct shows the gateway's own share. Results:
- * bench/results/gateway.json. A measurement, not a gate; the machine is shared, so figures vary.
+ * Every target is loaded by two generators, one after the other, with the same connections:
+ *   bombardier (primary) a native load generator (Go, fasthttp), pinned in bench/gateway/loadgen and
+ *             installed by this script into ~/.cache/yiyang/bin when missing (needs `go`);
+ *   autocannon (comparison) in this Node process, as before — on a 2-core machine it takes about a
+ *             core of its own at the hello server's rate, which caps the single-process targets
+ *             differently from the multi-process ones.
+ * Two passes per target and generator: saturation (BENCH_CONNECTIONS connections, req/s and p99)
+ * and a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway→stub ÷ hello
+ * at saturation with bombardier (target ≥ 0.25×); gateway ÷ direct shows the gateway's share with
+ * the real registry behind it. Results: bench/results/gateway.json. A measurement, not a gate; the
+ * machine is shared, so figures vary.
  *
  *   node -r @swc-node/register bench/gateway/run.ts
  * Env: BENCH_SECONDS (10)  BENCH_CONNECTIONS (32)  BENCH_RATE (500)  BENCH_OUT (bench/results/gateway.json)
+ *      BENCH_GENERATORS (bombardier,autocannon)  BENCH_TARGETS (all)  BOMBARDIER (path to a binary)
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, loadavg } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { mintInternalToken } from '@yiyang/service-kit';
@@ -38,10 +45,14 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const RATE = Number(process.env['BENCH_RATE'] ?? 500);
 const OUT = path.resolve(ROOT, process.env['BENCH_OUT'] ?? 'bench/results/gateway.json');
 const SECRET = 'yiyang-local-development-internal-token-secret';
+const GENERATORS = (process.env['BENCH_GENERATORS'] ?? 'bombardier,autocannon').split(',').map((g) => g.trim()) as Generator[];
+const TARGETS = process.env['BENCH_TARGETS']?.split(',').map((t) => t.trim());
+type Generator = 'bombardier' | 'autocannon';
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [bench] ${line}\n`);
 
 const BARE_PROXY = `const { Pool } = require('undici'); const pool = new Pool(process.env.UPSTREAM, { connections: 64 }); require('node:http').createServer(async (req, res) => { const r = await pool.request({ method: req.method, path: req.url, headers: { authorization: req.headers.authorization ?? '' } }); const body = Buffer.from(await r.body.arrayBuffer()); res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'], 'content-length': body.length }); res.end(body); }).listen(Number(process.env.PORT), '127.0.0.1');`;
-const HELLO = `require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"hello":"world"}'); }).listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+// Content-Length like every service answer (Fastify sets it): the gateway passes such a body as one buffer.
+const HELLO = `require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': '17' }); res.end('{"hello":"world"}'); }).listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
 
 async function waitHttp(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -66,8 +77,8 @@ interface Pass {
   timeouts: number;
 }
 
-async function load(url: string, headers: Record<string, string>, rate?: number): Promise<Pass> {
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS, ...(rate ? { overallRate: rate } : {}) });
+async function loadAutocannon(url: string, headers: Record<string, string>, seconds: number, rate?: number): Promise<Pass> {
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, ...(rate ? { overallRate: rate } : {}) });
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50ms: result.latency.p50,
@@ -75,6 +86,46 @@ async function load(url: string, headers: Record<string, string>, rate?: number)
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+  };
+}
+
+/** The pinned bombardier (bench/gateway/loadgen/go.mod), installed into the user's cache on first use. */
+function bombardierBinary(): string {
+  const configured = process.env['BOMBARDIER'];
+  if (configured) return configured;
+  const bin = path.join(process.env['XDG_CACHE_HOME'] ?? path.join(homedir(), '.cache'), 'yiyang', 'bin');
+  const binary = path.join(bin, 'bombardier');
+  if (existsSync(binary)) return binary;
+  say(`installing bombardier (Go) into ${bin}`);
+  mkdirSync(bin, { recursive: true });
+  execFileSync('go', ['install', 'github.com/codesenberg/bombardier'], {
+    cwd: path.join(ROOT, 'bench/gateway/loadgen'),
+    env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=readonly' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return binary;
+}
+
+interface BombardierResult {
+  result: { timeTakenSeconds: number; req2xx: number; req1xx: number; req3xx: number; req4xx: number; req5xx: number; others: number; latency: { percentiles: Record<string, number> } };
+}
+
+async function loadBombardier(binary: string, url: string, headers: Record<string, string>, seconds: number, rate?: number): Promise<Pass> {
+  const args = ['-c', String(CONNECTIONS), '-d', `${seconds}s`, '-t', '10s', '-l', '-p', 'r', '-o', 'j', ...(rate ? ['-r', String(rate)] : [])];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  args.push(url);
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(binary, args, { maxBuffer: 1 << 20 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  const { result } = JSON.parse(out) as BombardierResult;
+  const ms = (us: number | undefined) => Math.round((us ?? 0) / 10) / 100;
+  return {
+    requestsPerSecond: Math.round(result.req2xx / result.timeTakenSeconds),
+    p50ms: ms(result.latency.percentiles['50']),
+    p99ms: ms(result.latency.percentiles['99']),
+    non2xx: result.req1xx + result.req3xx + result.req4xx + result.req5xx,
+    errors: result.others,
+    timeouts: 0,
   };
 }
 
@@ -145,30 +196,46 @@ async function main(): Promise<void> {
       ['gatewayToStub', `${stubGatewayUrl}/api/v1/regions`, auth],
       ['bareProxy', `http://127.0.0.1:${bareProxyPort}/regions`, auth],
     ];
-    const results: Record<string, { saturation: Pass; fixedRate: Pass }> = {};
+    const bombardier = GENERATORS.includes('bombardier') ? bombardierBinary() : '';
+    const load = (generator: Generator, url: string, headers: Record<string, string>, seconds: number, rate?: number) =>
+      generator === 'bombardier' ? loadBombardier(bombardier, url, headers, seconds, rate) : loadAutocannon(url, headers, seconds, rate);
+    type Runs = Record<string, { saturation: Pass; fixedRate: Pass }>;
+    const results = Object.fromEntries(GENERATORS.map((g) => [g, {} as Runs])) as Record<Generator, Runs>;
     for (const [name, url, headers] of targets) {
-      await load(url, headers); // warm-up (JIT, pools, caches) — not recorded
-      const saturation = await load(url, headers);
-      const fixedRate = await load(url, headers, RATE);
-      results[name] = { saturation, fixedRate };
-      say(`${name}: saturation ${saturation.requestsPerSecond} req/s p99 ${saturation.p99ms} ms; at ${RATE} req/s → ${fixedRate.requestsPerSecond} req/s p99 ${fixedRate.p99ms} ms (non-2xx ${saturation.non2xx + fixedRate.non2xx})`);
+      if (TARGETS && !TARGETS.includes(name)) continue;
+      for (const generator of GENERATORS) {
+        await load(generator, url, headers, Math.min(SECONDS, 3)); // warm-up (JIT, pools, caches) — not recorded
+        const saturation = await load(generator, url, headers, SECONDS);
+        const fixedRate = await load(generator, url, headers, SECONDS, RATE);
+        results[generator][name] = { saturation, fixedRate };
+        say(`${name} [${generator}]: saturation ${saturation.requestsPerSecond} req/s p99 ${saturation.p99ms} ms; at ${RATE} req/s → ${fixedRate.requestsPerSecond} req/s p99 ${fixedRate.p99ms} ms (non-2xx ${saturation.non2xx + fixedRate.non2xx}, errors ${saturation.errors + fixedRate.errors})`);
+      }
     }
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const ratio = (runs: Runs, a: string, b: string) =>
+      runs[a] && runs[b] ? Math.round((runs[a].saturation.requestsPerSecond / runs[b].saturation.requestsPerSecond) * 1000) / 1000 : null;
+    const ratios = (runs: Runs) => ({
+      gatewayToStubOverHello: ratio(runs, 'gatewayToStub', 'hello'),
+      gatewayOverHello: ratio(runs, 'gateway', 'hello'),
+      gatewayOverDirect: ratio(runs, 'gateway', 'direct'),
+      bareProxyOverHello: ratio(runs, 'bareProxy', 'hello'),
+      gatewayToStubOverBareProxy: ratio(runs, 'gatewayToStub', 'bareProxy'),
+    });
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, loadAverage1m: loadavg()[0], note: 'shared machine; other helpers were running tests at the same time' },
-      settings: { seconds: SECONDS, connections: CONNECTIONS, fixedRate: RATE, request: 'GET /api/v1/regions (registry list of the caller\'s region subtree, authenticated)' },
+      settings: { seconds: SECONDS, connections: CONNECTIONS, fixedRate: RATE, generators: GENERATORS, request: 'GET /api/v1/regions (registry list of the caller\'s region subtree, authenticated)' },
+      primary: GENERATORS[0],
       results,
-      gatewayOverHello: ratio(results['gateway'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
-      gatewayOverDirect: ratio(results['gateway'].saturation.requestsPerSecond, results['direct'].saturation.requestsPerSecond),
-      gatewayToStubOverHello: ratio(results['gatewayToStub'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
-      bareProxyOverHello: ratio(results['bareProxy'].saturation.requestsPerSecond, results['hello'].saturation.requestsPerSecond),
-      gatewayToStubOverBareProxy: ratio(results['gatewayToStub'].saturation.requestsPerSecond, results['bareProxy'].saturation.requestsPerSecond),
-      target: 'issue 7: an authenticated read through the gateway ≥ 0.25× the hello server (gatewayOverHello with the registry behind it, gatewayToStubOverHello for the gateway alone); bareProxyOverHello is the ceiling of any Node forwarder here',
+      ratios: Object.fromEntries(GENERATORS.map((g) => [g, ratios(results[g])])),
+      target: 'issue 7: an authenticated read through the gateway ≥ 0.25× the hello server — gatewayToStubOverHello measures the gateway itself (its upstream costs nothing); gatewayOverHello has the real registry (bound by its FerretDB reads) behind it; bareProxyOverHello is the ceiling of any Node forwarder here',
     };
     mkdirSync(path.dirname(OUT), { recursive: true });
     writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
-    say(`gateway→registry ÷ hello = ${report.gatewayOverHello}×, gateway→registry ÷ direct = ${report.gatewayOverDirect}×, gateway→stub ÷ hello = ${report.gatewayToStubOverHello}× (target ≥ 0.25×), bare proxy ÷ hello = ${report.bareProxyOverHello}× → ${path.relative(ROOT, OUT)}`);
+    for (const generator of GENERATORS) {
+      const r = report.ratios[generator];
+      say(`[${generator}] gateway→stub ÷ hello = ${r.gatewayToStubOverHello}× (target ≥ 0.25×), bare proxy ÷ hello = ${r.bareProxyOverHello}×, gateway→stub ÷ bare proxy = ${r.gatewayToStubOverBareProxy}×, gateway→registry ÷ direct = ${r.gatewayOverDirect}×, gateway→registry ÷ hello = ${r.gatewayOverHello}×`);
+    }
+    say(`→ ${path.relative(ROOT, OUT)}`);
   } finally {
     for (const child of children.reverse()) await stopProcess(child);
   }

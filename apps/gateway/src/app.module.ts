@@ -12,6 +12,7 @@ import { GatewayAuditEntry, GatewayAuditEntrySchema } from './audit/audit.schema
 import { AuditService } from './audit/audit.service';
 import { OpenApiService } from './openapi/openapi.service';
 import { ProxyService } from './proxy/proxy.service';
+import { FORWARDED_ROUTES } from './proxy/request-log';
 import { Upstreams } from './proxy/upstreams';
 import { SERVICE } from './service';
 
@@ -22,7 +23,8 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        ServiceKitModule.forRoot({ ...SERVICE, env }),
+        // Forwarded routes log refused, failed and slow requests themselves (proxy/request-log.ts).
+        ServiceKitModule.forRoot({ ...SERVICE, env, requestLogExclude: FORWARDED_ROUTES }),
         MongooseModule.forFeature([
           { name: User.name, schema: UserSchema },
           { name: Session.name, schema: SessionSchema },

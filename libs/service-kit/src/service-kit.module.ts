@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import type { RouteInfo } from '@nestjs/common/interfaces';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { InternalAuthGuard } from './auth';
@@ -28,6 +29,12 @@ export interface ServiceKitOptions {
   env?: Record<string, string>;
   groupPrefix?: string;
   retry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+  /**
+   * Routes left out of the per-request access log (and its request-scoped logger), beside health and
+   * metrics. Only for a service that logs those requests itself more cheaply (the gateway's
+   * forwarding route); every other service leaves it unset and logs every request.
+   */
+  requestLogExclude?: readonly RouteInfo[];
 }
 
 /**
@@ -64,6 +71,7 @@ export class ServiceKitModule {
               { method: RequestMethod.ALL, path: 'health' },
               { method: RequestMethod.ALL, path: 'health/live' },
               { method: RequestMethod.ALL, path: 'metrics' },
+              ...(options.requestLogExclude ?? []),
             ],
           }),
         }),

@@ -6,6 +6,9 @@ import type { Model } from 'mongoose';
 import { Session } from '../accounts/user.schema';
 import { verifyAccessToken, type SignedIn, type VerifyFailure } from './access-token';
 
+/** `authenticateKnown` cannot answer without reading the session. */
+export const UNKNOWN = Symbol('unknown');
+
 /** How long a session's "not revoked" answer is trusted before the database is asked again. */
 export const SESSION_CHECK_MS = 5_000;
 
@@ -34,11 +37,35 @@ export class Authenticator {
   }
 
   async authenticate(authorization: string | undefined): Promise<AuthResult | undefined> {
+    const known = this.authenticateKnown(authorization);
+    if (known !== UNKNOWN) return known;
+    const signedIn = this.verify((authorization as string).slice(7));
+    if (typeof signedIn === 'string') return { ok: false, code: signedIn };
+    if (await this.isRevoked(signedIn.sessionId)) return { ok: false, code: 'AUTH.SESSION_REVOKED' };
+    return { ok: true, signedIn };
+  }
+
+  /**
+   * The answer without waiting, when it needs no database read: no or a malformed header, a token
+   * verified before whose session was checked less than SESSION_CHECK_MS ago, a token that fails
+   * verification. UNKNOWN when the session must be read (first sight or a stale check). The steady
+   * state of a signed-in user costs no promise.
+   */
+  authenticateKnown(authorization: string | undefined): AuthResult | undefined | typeof UNKNOWN {
     if (!authorization) return undefined;
     if (!authorization.startsWith('Bearer ') || authorization.length > 4_096) return { ok: false, code: 'AUTH.INVALID_TOKEN' };
-    const token = authorization.slice(7);
-    // A token seen before is not re-verified (HMAC + claim parsing) until it expires: the same string
-    // always carries the same claims. Only valid tokens are remembered.
+    const verified = this.verify(authorization.slice(7));
+    if (typeof verified === 'string') return { ok: false, code: verified };
+    const session = this.sessions.get(verified.sessionId);
+    if (!session || (!session.revoked && Date.now() - session.checkedAt >= SESSION_CHECK_MS)) return UNKNOWN;
+    return session.revoked ? { ok: false, code: 'AUTH.SESSION_REVOKED' } : { ok: true, signedIn: verified };
+  }
+
+  /**
+   * A token seen before is not re-verified (HMAC + claim parsing) until it expires: the same string
+   * always carries the same claims. Only valid tokens are remembered.
+   */
+  private verify(token: string): SignedIn | VerifyFailure {
     let verified: SignedIn | VerifyFailure | undefined = this.verifiedTokens.get(token);
     if (verified && verified.expiresAt <= Date.now()) verified = 'AUTH.TOKEN_EXPIRED';
     if (!verified) {
@@ -48,9 +75,7 @@ export class Authenticator {
         this.verifiedTokens.set(token, verified);
       }
     }
-    if (typeof verified === 'string') return { ok: false, code: verified };
-    if (await this.isRevoked(verified.sessionId)) return { ok: false, code: 'AUTH.SESSION_REVOKED' };
-    return { ok: true, signedIn: verified };
+    return verified;
   }
 
   private async isRevoked(sessionId: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALL_ROLES, authorise, renderRouteMatrix, ROUTE_RULES } from './route-matrix';
-import { publicPathOf, resolveRoute, SEGMENTS } from './routing';
+import { FORWARDED_ROUTES } from './request-log';
+import { GATEWAY_SEGMENTS, ownerOfPublicUrl, publicPathOf, resolveRoute, SEGMENTS } from './routing';
 
 describe('routing table', () => {
   it('sends each public segment to its owner, with /api/v1 stripped and the query kept', () => {
@@ -22,6 +23,23 @@ describe('routing table', () => {
     for (const url of ['/api/v1/elders/../users', '/api/v1/elders/./x', '/api/v1/elders//x', '/api/v1/elders/a%2fb', '/api/v1/elders/a%5Cb']) {
       expect(resolveRoute(url)).toBeUndefined();
     }
+  });
+
+  it('names the owner of a public URL from its first segment, and none for the gateway\'s own', () => {
+    expect(ownerOfPublicUrl('/api/v1/regions')).toBe('registry');
+    expect(ownerOfPublicUrl('/api/v1/regions?page=2')).toBe('registry');
+    expect(ownerOfPublicUrl('/api/v1/registry-audit/x')).toBe('registry');
+    expect(ownerOfPublicUrl('/api/v1/my-day')).toBe('dispatch');
+    for (const own of [...GATEWAY_SEGMENTS, 'nothing', '']) expect(ownerOfPublicUrl(`/api/v1/${own}`)).toBeUndefined();
+    expect(ownerOfPublicUrl('/health')).toBeUndefined();
+  });
+
+  it('takes exactly the forwarded segments out of the service kit\'s access log, never the gateway\'s own', () => {
+    const excluded = FORWARDED_ROUTES.map((r) => r.path.split('/')[2].replace('{', ''));
+    expect(excluded).toHaveLength(Object.values(SEGMENTS).flat().length);
+    expect(excluded).toContain('registry-audit');
+    for (const own of GATEWAY_SEGMENTS) expect(excluded).not.toContain(own);
+    for (const segment of excluded) expect(ownerOfPublicUrl(`/api/v1/${segment}`)).toBeDefined();
   });
 
   it('gives every segment of the routing table at least one rule', () => {

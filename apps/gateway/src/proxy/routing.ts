@@ -44,6 +44,13 @@ export interface Route {
   segments: string[];
 }
 
+/** The service owning a public URL's first segment (`/api/v1/<segment>…`), or undefined. */
+export function ownerOfPublicUrl(url: string): Upstream | undefined {
+  if (!url.startsWith('/api/v1/')) return undefined;
+  const end = url.slice(8).search(/[/?]/);
+  return OWNER.get(end === -1 ? url.slice(8) : url.slice(8, 8 + end));
+}
+
 /** Resolves `/api/v1/...` (with query) to its owner, or undefined when no service owns it. */
 export function resolveRoute(url: string): Route | undefined {
   const rest = url.slice('/api/v1/'.length);

@@ -51,16 +51,23 @@ export class Upstreams implements OnModuleDestroy {
    * (GET/HEAD/PUT/DELETE, or a POST carrying an Idempotency-Key) — a timeout is never retried,
    * because the service may still be working on it.
    */
-  async request(service: Upstream, options: Dispatcher.RequestOptions, retryable: boolean): Promise<Dispatcher.ResponseData> {
-    const delays = retryable ? [50, 150] : [];
-    for (let attempt = 0; ; attempt++) {
+  request(service: Upstream, options: Dispatcher.RequestOptions, retryable: boolean): Promise<Dispatcher.ResponseData> {
+    // The first attempt is the pool's own promise (no extra async frame on the hot path).
+    const first = this.pools[service].request(options);
+    return retryable ? first.catch((error: unknown) => this.retry(service, options, error)) : first;
+  }
+
+  private async retry(service: Upstream, options: Dispatcher.RequestOptions, error: unknown): Promise<Dispatcher.ResponseData> {
+    for (const delay of [50, 150]) {
+      if (!isConnectFailure(error)) throw error;
+      await new Promise((r) => setTimeout(r, delay));
       try {
         return await this.pools[service].request(options);
-      } catch (error) {
-        if (attempt >= delays.length || !isConnectFailure(error)) throw error;
-        await new Promise((r) => setTimeout(r, delays[attempt]));
+      } catch (next) {
+        error = next;
       }
     }
+    throw error;
   }
 
   async onModuleDestroy(): Promise<void> {
