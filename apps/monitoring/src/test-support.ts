@@ -1,6 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  DispatchTopics,
   ElderRegistered,
   FacilityUpserted,
   MonitoringTopics,
@@ -28,6 +29,7 @@ export const COUNTY = '130203000000';
 const GROUP_TOPICS: Record<string, string[]> = {
   'registry-facts': [RegistryTopics.elders.name, RegistryTopics.facilities.name, RegistryTopics.regions.name],
   rules: [MonitoringTopics.telemetry.name],
+  'emergency-sync': [DispatchTopics.emergencies.name],
 };
 
 /**

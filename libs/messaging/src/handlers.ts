@@ -95,4 +95,12 @@ export interface BatchHandlerRegistration<P = unknown> {
   name: string;
   /** Largest number of records per handler call; a larger fetched batch is cut into slices. Default: no limit. */
   maxBatchSize?: number;
+  /**
+   * A precompiled check of the payload, for a hot topic whose producer the handler's owner controls
+   * (it validated what it wrote). True ⇒ the payload is handed over as parsed from JSON, without the
+   * zod walk and copy; it must therefore only ever accept what the events' schemas accept (unknown
+   * extra fields are passed through, not stripped). False ⇒ the zod schema decides as usual, so
+   * garbage is still dead-lettered with zod's message. Default: zod only.
+   */
+  payloadGuard?: (payload: unknown) => boolean;
 }

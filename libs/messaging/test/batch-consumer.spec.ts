@@ -20,6 +20,16 @@ const Reading = defineEvent({
   payload: z.object({ deviceId: z.string(), seq: z.number().int(), failTimes: z.number().int().default(0) }),
 });
 const Gated = defineEvent({ topic: gatedTopic, type: 'test.gated', version: 1, payload: z.object({ n: z.number().int() }) });
+const guardedTopic = testTopic('guarded', 1);
+const Guarded = defineEvent({ topic: guardedTopic, type: 'test.guarded', version: 1, payload: z.object({ n: z.number().int(), tag: z.string().default('from-zod') }) });
+/** A handler owner's precompiled check: only ever accepts what the schema accepts (here: stricter — it wants `tag`). */
+const guardCalls: unknown[] = [];
+const guard = (p: unknown) => {
+  guardCalls.push(p);
+  const o = p as { n?: unknown; tag?: unknown } | null;
+  return typeof o === 'object' && o !== null && Number.isInteger(o.n) && typeof o.tag === 'string';
+};
+const guardedSeen: Record<string, unknown>[] = [];
 type ReadingPayload = PayloadOf<typeof Reading>;
 
 let effects: Collection<{ _id: string; deviceId: string; seq: number }>;
@@ -60,6 +70,11 @@ class ReadingsInBatches {
     for (const { payload } of batch.events) seen.set(payload.deviceId, [...(seen.get(payload.deviceId) ?? []), payload.seq]);
   }
 
+  @HandleEventBatch(Guarded, { group: 'guarded', consumer: { maxWaitTimeInMs: 100 }, payloadGuard: guard })
+  async onGuarded(batch: EventBatch<PayloadOf<typeof Guarded>>): Promise<void> {
+    guardedSeen.push(...batch.events.map((e) => e.payload as Record<string, unknown>));
+  }
+
   @HandleEventBatch(Gated, { group: 'gated', consumer: { maxWaitTimeInMs: 100 } })
   async onGated(batch: EventBatch<PayloadOf<typeof Gated>>): Promise<void> {
     await gate;
@@ -87,7 +102,7 @@ describe('batch event consumer (real Kafka + database)', () => {
             service: 'test',
             brokers: testBrokers(),
             groupPrefix,
-            extraTopics: [topic, gatedTopic],
+            extraTopics: [topic, gatedTopic, guardedTopic],
             retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 },
           }),
         }),
@@ -167,6 +182,41 @@ describe('batch event consumer (real Kafka + database)', () => {
         ['SCHEMA', expect.stringContaining('payload.seq')],
         ['SCHEMA', 'value is not JSON'],
       ]);
+    } finally {
+      await dlq.stop();
+    }
+  });
+
+  it('a payload guard stands in for zod only where it accepts; zod still decides, defaults and dead-letters the rest', async () => {
+    const dlq = await collect(kafka, [`${guardedTopic.name}.dlq`]);
+    try {
+      const key = `g-${uniqueSuffix()}`;
+      const ok = newEnvelope('test', Guarded, { key, payload: { n: 1, tag: 'guarded' } });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: guardedTopic.name,
+        messages: [
+          // Accepted by the guard: handed over as parsed from JSON (the extra field is not stripped).
+          { key, value: JSON.stringify({ ...ok, payload: { n: 1, tag: 'guarded', extra: key } }) },
+          // Refused by the guard, accepted by zod (with its default).
+          { key, value: JSON.stringify({ ...ok, eventId: newEnvelope('test', Guarded, { key, payload: { n: 2 } }).eventId, payload: { n: 2, extra: key } }) },
+          // Refused by both: dead-lettered with zod's message.
+          { key, value: JSON.stringify({ ...ok, payload: { n: 'three', tag: 'x', extra: key } }) },
+          // A broken envelope (the precompiled envelope check refuses, zod words it).
+          { key, value: JSON.stringify({ ...ok, eventId: 'not-a-uuid', payload: { n: 4, tag: 'x', extra: key } }) },
+        ],
+      });
+      await producer.disconnect();
+      const parked = await waitFor(() => (dlq.records.filter((r) => r.key === key).length >= 2 ? dlq.records.filter((r) => r.key === key) : null), 'two DLQ records');
+      expect(parked.map((r) => [r.headers['yiyang-dlq-reason'], r.headers['yiyang-dlq-error']])).toEqual([
+        ['SCHEMA', expect.stringContaining('payload.n')],
+        ['SCHEMA', expect.stringContaining('envelope.eventId')],
+      ]);
+      await waitFor(() => guardedSeen.filter((p) => p['extra'] === key || p['n'] === 2).length >= 2, 'the two valid payloads');
+      expect(guardedSeen.filter((p) => p['extra'] === key)).toEqual([{ n: 1, tag: 'guarded', extra: key }]);
+      expect(guardedSeen.filter((p) => p['n'] === 2 && p['extra'] === undefined)).toEqual([{ n: 2, tag: 'from-zod' }]);
+      expect(guardCalls.length).toBeGreaterThanOrEqual(3);
     } finally {
       await dlq.stop();
     }

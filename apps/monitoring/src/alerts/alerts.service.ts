@@ -11,15 +11,18 @@ import {
   AlertResolved,
   AlertSeverities,
   AlertSeveritySchema,
+  EmergencyAcknowledged,
+  EmergencyResolved,
   EscalationTargets,
   type AlertIdentity,
   type AlertKind,
   type AlertSeverity,
   type EscalationTarget,
   type EvidenceReading,
+  type PayloadOf,
   type TelemetryReading,
 } from '@yiyang/contracts';
-import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox } from '@yiyang/messaging';
+import { Events, HandleEvent, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, type EventContext } from '@yiyang/messaging';
 import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
@@ -57,6 +60,10 @@ const AlertListQuery = PageQuery.extend({
 const EMERGENCY_KINDS: ReadonlySet<AlertKind> = new Set(['SOS', 'FALL']);
 const MAX_EVIDENCE = 50;
 const SYSTEM = 'system';
+/** Who acts on an alert when dispatch's emergency flow acknowledged or closed it (dispatch's own system user). */
+const DISPATCH = 'system:dispatch';
+/** Consumer group of the handlers that follow dispatch's emergencies back to their alerts. */
+export const EMERGENCY_SYNC_GROUP = 'emergency-sync';
 
 /**
  * Who hears about an alert, in order (domain.md: responder → guardian → community worker →
@@ -329,16 +336,69 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     const { note } = parseInput(AckInput, body);
     const current = await this.find(principal, alertId, true);
     if (current.status !== 'RAISED') throw conflict(current.status, 'acknowledge', '确认');
-    const now = new Date();
-    const responseSeconds = Math.max(0, (now.getTime() - new Date(current.raisedAt).getTime()) / 1000);
+    const ok = await this.transitionAcknowledge(current, { userId: principal.userId, role: principal.role }, new Date(), note, { correlationId });
+    if (!ok) throw conflict('ACKNOWLEDGED', 'acknowledge', '确认');
+    return this.get(principal, alertId);
+  }
+
+  // ── dispatch's emergency flow, back to the alert it was opened from ──
+  //
+  // Dispatch opens an emergency from an SOS/FALL AlertRaised (its `alertId`) and follows our
+  // AlertAcknowledged / AlertResolved. These handlers are the other direction: a responder who
+  // acknowledges or closes the emergency in dispatch acknowledges / resolves the alert here, so the
+  // alert desk, the escalation ladder and the figures agree with what happened on the ground.
+  // Both directions settle because an event is written only on a state change, under a guard on
+  // the state it expects: our echo of dispatch's acknowledgement reaches dispatch as an
+  // AlertAcknowledged for an emergency that is ACKNOWLEDGED already (it does nothing), and
+  // dispatch's echo of ours reaches us for an alert no longer RAISED (we do nothing). Redelivery
+  // meets the same guard, so each transition's event is written once.
+
+  @HandleEvent(EmergencyAcknowledged, { group: EMERGENCY_SYNC_GROUP })
+  async onEmergencyAcknowledged(p: PayloadOf<typeof EmergencyAcknowledged>, ctx: EventContext): Promise<void> {
+    const current = await this.fromEmergency(p.emergency);
+    if (!current || current.status !== 'RAISED') return; // not ours, or already acknowledged / closed: settled
+    const by = p.emergency.acknowledgedBy ?? { userId: DISPATCH, role: 'system' };
+    const at = new Date(p.at);
+    await this.transitionAcknowledge(current, { userId: by.userId, role: by.role }, Number.isNaN(at.getTime()) ? new Date() : at, `emergency ${p.emergency.emergencyId} acknowledged in dispatch`, {
+      correlationId: ctx.envelope.correlationId,
+      causationId: ctx.envelope.eventId,
+    });
+  }
+
+  @HandleEvent(EmergencyResolved, { group: EMERGENCY_SYNC_GROUP })
+  async onEmergencyResolved(p: PayloadOf<typeof EmergencyResolved>, ctx: EventContext): Promise<void> {
+    const current = await this.fromEmergency(p.emergency);
+    if (!current || !OPEN_STATUSES.includes(current.status)) return; // not ours, or closed already: settled
+    // Dispatch does not name who closed an emergency; the alert is closed "by dispatch" (a person did
+    // see the elder — resolvedBy is not null, which would mean the condition cleared by itself).
+    const reason = `${p.reason} (dispatch emergency ${p.emergency.emergencyId})`.slice(0, 500);
+    await this.transitionResolve(current, p.outcome, reason, { userId: DISPATCH, role: 'system' }, ctx.envelope.correlationId, ctx.envelope.eventId);
+  }
+
+  private async fromEmergency(e: PayloadOf<typeof EmergencyAcknowledged>['emergency']): Promise<AlertRecord | null> {
+    if (!e.alertId || e.source !== 'DEVICE') return null;
+    return this.alerts.findById(e.alertId, { outbox: 0, outboxPending: 0 }).lean();
+  }
+
+  /** RAISED → ACKNOWLEDGED, one state-guarded write with its event; false when it was not RAISED any more. */
+  private async transitionAcknowledge(
+    current: AlertRecord,
+    by: { userId: string; role: string },
+    at: Date,
+    note: string | undefined,
+    cause: { correlationId?: string; causationId?: string },
+  ): Promise<boolean> {
+    const alertId = current._id;
+    const responseSeconds = Math.max(0, (at.getTime() - new Date(current.raisedAt).getTime()) / 1000);
     const event = this.events.create(AlertAcknowledged, {
       key: alertId,
-      correlationId,
+      correlationId: cause.correlationId,
+      causationId: cause.causationId,
       payload: {
         ...identity(current),
         raisedAt: new Date(current.raisedAt).toISOString(),
-        acknowledgedAt: now.toISOString(),
-        acknowledgedBy: { userId: principal.userId, role: principal.role },
+        acknowledgedAt: at.toISOString(),
+        acknowledgedBy: by,
         responseSeconds,
         ...(note ? { note } : {}),
       },
@@ -347,16 +407,16 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       { _id: alertId, status: 'RAISED' },
       withOutbox(
         {
-          $set: { status: 'ACKNOWLEDGED', acknowledgedAt: now, acknowledgedBy: principal.userId, ackDeadline: null, version: current.version + 1 },
-          $push: { history: { at: now, action: 'ACKNOWLEDGED', by: principal.userId, ...(note ? { note } : {}) } },
+          $set: { status: 'ACKNOWLEDGED', acknowledgedAt: at, acknowledgedBy: by.userId, ackDeadline: null, version: current.version + 1 },
+          $push: { history: { at, action: 'ACKNOWLEDGED', by: by.userId, ...(note ? { note } : {}) } },
         },
         [event],
       ),
     );
-    if (result.modifiedCount !== 1) throw conflict('ACKNOWLEDGED', 'acknowledge', '确认');
+    if (result.modifiedCount !== 1) return false;
     this.relay.nudge(this.alerts.collection.collectionName);
     await this.deadlines.deleteOne({ _id: alertId });
-    return this.get(principal, alertId);
+    return true;
   }
 
   async resolve(principal: Principal, alertId: string, body: unknown, correlationId: string): Promise<AlertView> {
@@ -374,12 +434,14 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     reason: string,
     by: { userId: string; role: string } | null,
     correlationId?: string,
+    causationId?: string,
   ): Promise<boolean> {
     const now = new Date();
     const responseSeconds = current.acknowledgedAt ? (new Date(current.acknowledgedAt).getTime() - new Date(current.raisedAt).getTime()) / 1000 : undefined;
     const event = this.events.create(AlertResolved, {
       key: current._id,
       correlationId,
+      causationId,
       payload: {
         ...identity(current),
         raisedAt: new Date(current.raisedAt).toISOString(),

@@ -150,6 +150,7 @@ export class DevicesService implements OnModuleInit {
     }
     this.relay.nudge(this.devices.collection.collectionName);
     this.directory.keep(toInfo(record));
+    await this.directory.markChanged();
     return toView(record);
   }
 
@@ -213,6 +214,7 @@ export class DevicesService implements OnModuleInit {
     if (result.modifiedCount !== 1) throw concurrentUpdate();
     this.relay.nudge(this.devices.collection.collectionName);
     this.directory.keep(toInfo(next));
+    await this.directory.markChanged();
     return toView(next);
   }
 

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ReadingKindSchema, ReadingVitalsSchema, TelemetryReadings, type Envelope, type TelemetryReading } from '@yiyang/contracts';
-import { EventPublisher, newEnvelope } from '@yiyang/messaging';
+import { isTelemetryReading, isTelemetryReadingsPayload, ReadingKindSchema, ReadingVitalsSchema, TelemetryReadings, type Envelope, type TelemetryReading } from '@yiyang/contracts';
+import { newEnvelope } from '@yiyang/messaging';
 import { AppError } from '@yiyang/service-kit';
 import { Counter, register } from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { DeviceDirectory } from '../devices/device-directory';
+import { TelemetryPublisher } from './telemetry-publisher';
 
 /** Most a delivery may carry (1 MB request bodies; ~200 bytes a reading). */
 export const MAX_BATCH = 2_000;
@@ -23,6 +25,39 @@ export const VendorReading = z.object({
   loc: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).optional(),
   level: z.number().min(0).max(100).optional(),
 });
+
+type VendorReadingOut = z.infer<typeof VendorReading>;
+
+/**
+ * The common case of `VendorReading`, precompiled: a reading with epoch-ms `at` and fields of the
+ * right types and ranges (the telemetry contract's own guard checks the same bounds). Returns the
+ * reading as `VendorReading.parse` would (unknown fields dropped), or undefined — then zod decides,
+ * so ISO times, and every refusal with its field and reason, are exactly what they were. The zod
+ * walk per reading was the largest share of ingestion's own CPU after kafkajs (bench/telemetry).
+ */
+function fastVendorReading(item: unknown): VendorReadingOut | undefined {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
+  const { externalId, kind, at, seq, battery, vitals, loc, level } = item as Record<string, unknown>;
+  if (typeof externalId !== 'string' || externalId.length < 1 || externalId.length > 64) return undefined;
+  const reading: Record<string, unknown> = { kind, at };
+  if (seq !== undefined) reading['seq'] = seq;
+  if (battery !== undefined) reading['battery'] = battery;
+  if (vitals !== undefined) reading['vitals'] = vitals;
+  if (loc !== undefined) reading['loc'] = loc;
+  if (level !== undefined) reading['level'] = level;
+  // The contract guard checks exactly these fields' types and ranges; it passes nested objects
+  // through, so accept them only without foreign keys (zod would strip those: let it).
+  if (!isTelemetryReading(reading)) return undefined;
+  if (vitals !== undefined && !onlyKeys(vitals as object, VITAL_KEYS)) return undefined;
+  if (loc !== undefined && !onlyKeys(loc as object, LOC_KEYS)) return undefined;
+  return { externalId, ...(reading as TelemetryReading) };
+}
+const VITAL_KEYS: ReadonlySet<string> = new Set(['hr', 'spo2', 'sys', 'dia', 'glu']);
+const LOC_KEYS: ReadonlySet<string> = new Set(['lat', 'lng']);
+function onlyKeys(o: object, allowed: ReadonlySet<string>): boolean {
+  for (const k in o) if (!allowed.has(k) || (o as Record<string, unknown>)[k] === undefined) return false;
+  return true;
+}
 
 export interface RejectedReading {
   index: number;
@@ -58,7 +93,7 @@ export class IngestionService {
 
   constructor(
     private readonly directory: DeviceDirectory,
-    private readonly publisher: EventPublisher,
+    private readonly telemetry: TelemetryPublisher,
     @Inject(ConfigService) config: ConfigService,
   ) {
     this.maxFutureMs = Number(config.get('TELEMETRY_MAX_FUTURE_SECONDS')) * 1000;
@@ -84,15 +119,19 @@ export class IngestionService {
     let unbound = 0;
     let stale = 0;
     for (let index = 0; index < items.length; index++) {
-      const parsed = VendorReading.safeParse(items[index]);
-      if (!parsed.success) {
-        invalid++;
-        const issue = parsed.error.issues[0];
-        const field = issue.path.join('.');
-        rejected.push({ index, code: 'MONITORING.READING_INVALID', field, reason: `${field}: ${issue.message}`, reasonZh: `字段 ${field} 无效：${issue.message}` });
-        continue;
+      let data = fastVendorReading(items[index]);
+      if (!data) {
+        const parsed = VendorReading.safeParse(items[index]);
+        if (!parsed.success) {
+          invalid++;
+          const issue = parsed.error.issues[0];
+          const field = issue.path.join('.');
+          rejected.push({ index, code: 'MONITORING.READING_INVALID', field, reason: `${field}: ${issue.message}`, reasonZh: `字段 ${field} 无效：${issue.message}` });
+          continue;
+        }
+        data = parsed.data;
       }
-      const { externalId, ...reading } = parsed.data;
+      const { externalId, ...reading } = data;
       const device = this.directory.byVendor(vendorId, externalId);
       if (!device) {
         unknown++;
@@ -114,19 +153,29 @@ export class IngestionService {
       else byDevice.set(device.deviceId, [reading]);
     }
 
+    // One envelope per device of the delivery, built here rather than by `newEnvelope`, which would
+    // walk the payload through zod again: every reading was just checked against the same bounds,
+    // so the cheap contract guard suffices (a payload it refused would go through newEnvelope,
+    // which throws — the producer still cannot write what its contract forbids). One clock read
+    // for the delivery: its records are accepted at the same instant.
+    const occurredAt = new Date(now).toISOString();
     const envelopes: Envelope[] = [];
     for (const [deviceId, readings] of byDevice) {
       for (let i = 0; i < readings.length; i += 500) {
-        envelopes.push(
-          newEnvelope('monitoring', TelemetryReadings, {
-            key: deviceId,
-            correlationId,
-            payload: { deviceId, vendorId, receivedAt: now, readings: readings.slice(i, i + 500) },
-          }),
-        );
+        const payload = { deviceId, vendorId, receivedAt: now, readings: readings.length > 500 ? readings.slice(i, i + 500) : readings };
+        if (!isTelemetryReadingsPayload(payload)) {
+          envelopes.push(newEnvelope('monitoring', TelemetryReadings, { key: deviceId, correlationId, payload }));
+          continue;
+        }
+        const eventId = uuidv7();
+        envelopes.push({ eventId, type: TelemetryReadings.type, version: TelemetryReadings.version, occurredAt, producer: 'monitoring', key: deviceId, correlationId, causationId: null, payload });
       }
     }
-    await this.publisher.publish(envelopes, () => TelemetryReadings.topic.name);
+    // Sent without the `yiyang-event-type` header the other topics carry: the telemetry topic has one
+    // event type, no consumer routes on it, and kafkajs encodes each header into buffers of its own
+    // — 40 % of its per-record encode cost measured here (8.6 vs 14.4 µs a record), paid per reading.
+    const topic = TelemetryReadings.topic.name;
+    await this.telemetry.publisher.send(envelopes.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
     const accepted = items.length - rejected.length;
     if (accepted) readingsCounter.inc({ vendor: vendorId, outcome: 'accepted' }, accepted);
     if (invalid) readingsCounter.inc({ vendor: vendorId, outcome: 'invalid' }, invalid);

@@ -36,6 +36,8 @@ export interface HandleEventBatchOptions {
   maxBatchSize?: number;
   /** Fetch and group settings of this handler's consumer group (merged over the group's handlers). */
   consumer?: ConsumerTuning;
+  /** A precompiled payload check that may stand in for the zod walk (BatchHandlerRegistration.payloadGuard). */
+  payloadGuard?: (payload: unknown) => boolean;
 }
 
 export interface HandleEventBatchMetadata {
@@ -43,6 +45,7 @@ export interface HandleEventBatchMetadata {
   group: string;
   maxBatchSize?: number;
   consumer?: ConsumerTuning;
+  payloadGuard?: (payload: unknown) => boolean;
 }
 
 /**
@@ -65,4 +68,5 @@ export const HandleEventBatch = <P>(
     group: options.group ?? 'main',
     maxBatchSize: options.maxBatchSize,
     consumer: options.consumer,
+    payloadGuard: options.payloadGuard,
   });

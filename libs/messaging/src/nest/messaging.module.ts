@@ -102,6 +102,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
             group: batchMeta.group,
             name: `${instance.constructor.name}.${method}`,
             maxBatchSize: batchMeta.maxBatchSize,
+            payloadGuard: batchMeta.payloadGuard,
             handler: (batch) => fn.call(instance, batch),
           });
           batchGroups.set(batchMeta.group, list);

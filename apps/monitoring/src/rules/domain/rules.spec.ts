@@ -16,6 +16,22 @@ const t = { ...DEFAULT_THRESHOLDS, consecutive: 3 };
 const hr = (at: number, value: number): TelemetryReading => ({ kind: 'VITALS', at, vitals: { hr: value } });
 const raises = (effects: Effect[]) => effects.filter((e) => e.type === 'raise');
 
+describe('exact duplicates', () => {
+  it('drops the same (kind, at, seq) again, keeps a different kind or seq at the same instant, remembers the last 64', () => {
+    const s = emptyState(T0);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1, seq: 7 }).duplicate).toBe(false);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1, seq: 7 }).duplicate).toBe(true);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1, seq: 8 }).duplicate).toBe(false);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1 }).duplicate).toBe(false);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1 }).duplicate).toBe(true);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'LOCATION', at: T0 + 1, seq: 7 }).duplicate).toBe(false);
+    for (let i = 0; i < 64; i++) applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 100 + i });
+    // Pushed out of the memory by 64 newer readings: no longer recognised as an exact duplicate.
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 1, seq: 7 }).duplicate).toBe(false);
+    expect(applyReading(s, 'SMART_WATCH', t, { kind: 'HEARTBEAT', at: T0 + 163 }).duplicate).toBe(true);
+  });
+});
+
 describe('instant rules (SOS, fall, smoke, gas)', () => {
   it('raises once per incident: a duplicate and a second press inside the window merge', () => {
     const s = emptyState(T0);

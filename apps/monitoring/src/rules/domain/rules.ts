@@ -70,12 +70,30 @@ export interface DeviceRuleState {
   lastTrigger: Partial<Record<AlertKind, number>>;
   /** lastSeenAt at which a DEVICE_SILENT alert was raised and is still open; null otherwise. */
   silentSince: number | null;
-  /** Keys of recently seen readings (exact duplicates are dropped without looking further). */
-  recent: string[];
+  /**
+   * The last RECENT_KEYS readings seen, as a ring: (at, kind, seq) of each, so an exact duplicate is
+   * dropped without looking further. Numbers and the kind string side by side rather than a
+   * `kind:at:seq` string per reading: building and comparing those strings was the largest part of
+   * `applyReading` in the engine's CPU profile (bench/telemetry).
+   */
+  recent: RecentRing;
+}
+
+export interface RecentRing {
+  at: number[];
+  kind: string[];
+  /** -1 when the reading had no sequence number. */
+  seq: number[];
+  /** Next slot to overwrite. */
+  next: number;
+}
+
+export function emptyRing(): RecentRing {
+  return { at: [], kind: [], seq: [], next: 0 };
 }
 
 export function emptyState(seenAt: number): DeviceRuleState {
-  return { lastSeenAt: seenAt, battery: null, batteryAt: 0, lowBatterySince: null, vitals: [], vitalsEpisode: null, lastTrigger: {}, silentSince: null, recent: [] };
+  return { lastSeenAt: seenAt, battery: null, batteryAt: 0, lowBatterySince: null, vitals: [], vitalsEpisode: null, lastTrigger: {}, silentSince: null, recent: emptyRing() };
 }
 
 export type Effect =
@@ -112,6 +130,17 @@ export function isActivitySensor(kind: DeviceKind): boolean {
 
 /** Why the vitals are out of range, or null. */
 export function vitalsOutOfRange(v: Vitals, t: Thresholds): string | null {
+  // Nearly every reading is in range: decide that first, without building anything.
+  const { hr, spo2, sys, dia, glu } = v;
+  if (
+    (hr === undefined || (hr >= t.hrMin && hr <= t.hrMax)) &&
+    (spo2 === undefined || spo2 >= t.spo2Min) &&
+    (sys === undefined || (sys >= t.sysMin && sys <= t.sysMax)) &&
+    (dia === undefined || dia <= t.diaMax) &&
+    (glu === undefined || (glu >= t.gluMin && glu <= t.gluMax))
+  ) {
+    return null;
+  }
   const out: string[] = [];
   if (v.hr !== undefined && (v.hr < t.hrMin || v.hr > t.hrMax)) out.push(`heart rate ${v.hr} outside ${t.hrMin}–${t.hrMax}`);
   if (v.spo2 !== undefined && v.spo2 < t.spo2Min) out.push(`SpO2 ${v.spo2}% below ${t.spo2Min}%`);
@@ -121,16 +150,37 @@ export function vitalsOutOfRange(v: Vitals, t: Thresholds): string | null {
   return out.length ? out.join('; ') : null;
 }
 
-function readingKey(r: TelemetryReading): string {
-  return `${r.kind}:${r.at}:${r.seq ?? ''}`;
+/** True when (kind, at, seq) is among the device's recent readings; remembers it otherwise. */
+function seenRecently(ring: RecentRing, r: TelemetryReading): boolean {
+  const seq = r.seq ?? -1;
+  const { at, kind } = ring;
+  for (let i = 0; i < at.length; i++) {
+    if (at[i] === r.at && ring.seq[i] === seq && kind[i] === r.kind) return true;
+  }
+  const slot = ring.next;
+  at[slot] = r.at;
+  kind[slot] = r.kind;
+  ring.seq[slot] = seq;
+  ring.next = (slot + 1) % RECENT_KEYS;
+  return false;
+}
+
+const DUPLICATE: ReadingOutcome = Object.freeze({ effects: Object.freeze([]) as unknown as Effect[], durable: false, activityAt: null, duplicate: true });
+
+function hasVitals(v: Vitals | undefined): v is Vitals {
+  if (!v) return false;
+  for (const _ in v) return true;
+  return false;
+}
+
+function anyOut(list: VitalsSample[]): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i].out !== null) return true;
+  return false;
 }
 
 /** Applies one reading to the device's state; returns what must happen. Mutates `state`. */
 export function applyReading(state: DeviceRuleState, deviceKind: DeviceKind, t: Thresholds, r: TelemetryReading): ReadingOutcome {
-  const key = readingKey(r);
-  if (state.recent.includes(key)) return { effects: [], durable: false, activityAt: null, duplicate: true };
-  state.recent.push(key);
-  if (state.recent.length > RECENT_KEYS) state.recent.shift();
+  if (seenRecently(state.recent, r)) return DUPLICATE;
 
   const effects: Effect[] = [];
   let durable = false;
@@ -154,11 +204,11 @@ export function applyReading(state: DeviceRuleState, deviceKind: DeviceKind, t: 
     durable = true;
   }
 
-  if (r.vitals && Object.keys(r.vitals).length > 0) {
-    const hadOut = state.vitals.some((s) => s.out !== null);
+  if (hasVitals(r.vitals)) {
+    const hadOut = anyOut(state.vitals);
     const outcome = applyVitals(state, t, r);
     if (outcome) effects.push(outcome);
-    durable ||= hadOut || state.vitals.some((s) => s.out !== null);
+    durable ||= hadOut || anyOut(state.vitals);
   }
 
   if (r.battery !== undefined && r.at >= state.batteryAt) {
