@@ -504,7 +504,16 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     for (const code of new Set(checked.map((r) => r.profile.regionCode))) {
       if (!regionCache.has(code)) regionCache.set(code, this.communityInScope(principal, code).catch((e: unknown) => toProblem(e, 'regionCode')));
     }
-    const context: BatchContext = { principal, today, correlationId, importId: options.importId ?? null, regionCache, results, audit: { created: [], updated: [] } };
+    const context: BatchContext = {
+      principal,
+      today,
+      correlationId,
+      importId: options.importId ?? null,
+      regionCache,
+      results,
+      audit: { created: [], updated: [] },
+      timings: options.timings,
+    };
     const prebuilt = new Map<number, { doc: StoredElder; event: PendingEvent; line: string }>();
     if (!options.lookupFirst) {
       for (const row of checked) {
@@ -527,7 +536,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // One audit entry per call (a roster batch), naming every elder it registered or changed.
     const { created, updated } = context.audit;
     if (created.length + updated.length > 0) {
-      await this.audit.record({
+      await timed(context.timings, 'audit', () => this.audit.record({
         action: 'ELDER_ROSTER_BATCH_IMPORTED',
         actor: principal,
         elderId: null,
@@ -535,7 +544,7 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         regionPath: principal.regionCode ? regionPath(principal.regionCode) : [],
         origin: { correlationId },
         details: { importId: context.importId, created: created.length, updated: updated.length, updatedIds: updated },
-      });
+      }));
     }
     if (updated.length > 0) this.importEvents.nudge();
     return results;
@@ -554,9 +563,9 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const existing: StoredElder[] = [];
     if (attempt > 1) {
       for (let i = 0; i < batch.length; i += 500) {
-        const found = await this.collection
+        const found = await timed(ctx.timings, 'lookup', this.collection
           .find({ idCardHash: { $in: batch.slice(i, i + 500).map((r) => r.idCardHash) } } as never, { projection: { outbox: 0 } })
-          .toArray();
+          .toArray());
         existing.push(...found.map(hydrate));
       }
     }
@@ -604,10 +613,10 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       // published only once committed, so neither a crash nor a duplicate row can publish an event
       // for an elder that was not stored, or store an elder whose event is lost.
       const rows = creates.map((c) => ({ elderId: c.doc._id, event: c.event, line: c.line }));
-      const prepared = await this.importEvents.prepare(ctx.importId, rows);
+      const prepared = await timed(ctx.timings, 'prepare', this.importEvents.prepare(ctx.importId, rows));
       const failed = new Set<number>();
       try {
-        await this.collection.insertMany(creates.map((c) => slimForInsert(c.doc)) as never[], { ordered: false });
+        await timed(ctx.timings, 'insertElders', () => this.collection.insertMany(creates.map((c) => slimForInsert(c.doc)) as never[], { ordered: false }));
       } catch (error) {
         const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
         if (!writeErrors?.length || writeErrors.some((w) => w.code !== 11000)) throw error;
@@ -624,13 +633,13 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
         results[c.row.index] = { index: c.row.index, outcome: 'created', elderId: c.doc._id };
         ctx.audit.created.push(c.doc._id);
       });
-      await this.importEvents.commit(prepared, notWritten, rows);
+      await timed(ctx.timings, 'commit', this.importEvents.commit(prepared, notWritten, rows));
     }
     if (updates.length > 0) {
-      const res = await this.collection.bulkWrite(
+      const res = await timed(ctx.timings, 'updateElders', () => this.collection.bulkWrite(
         updates.map((u) => ({ updateOne: { filter: { _id: u.next._id, version: u.version } as never, update: u.update as never } })),
         { ordered: false },
-      );
+      ));
       let lost = new Set<string>();
       if (res.matchedCount < updates.length) {
         // The guard refused some: find out which by the change id each winning write leaves behind.
@@ -904,6 +913,20 @@ export interface UpsertOptions {
   /** The rows already passed ElderInput (the importer's own check): not parsed twice. */
   prevalidated?: boolean;
   regionCache?: RegionCache;
+  /** Milliseconds spent per database step, added up (the importer reports them per run). */
+  timings?: PhaseTimings;
+}
+
+/** Milliseconds per named step, summed over a run. */
+export type PhaseTimings = Record<string, number>;
+
+async function timed<T>(timings: PhaseTimings | undefined, phase: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await (typeof work === 'function' ? work() : work);
+  } finally {
+    if (timings) timings[phase] = (timings[phase] ?? 0) + (performance.now() - t0);
+  }
 }
 
 export interface UpsertPlan {
@@ -923,6 +946,7 @@ interface BatchContext {
   importId: string | null;
   regionCache: Map<string, Promise<string[] | InputProblem>>;
   results: UpsertResult[];
+  timings?: PhaseTimings;
   audit: { created: string[]; updated: string[] };
 }
 

@@ -71,6 +71,10 @@ export class ImportRun {
 
   @Prop({ type: Number, default: null })
   durationMs!: number | null;
+
+  /** Milliseconds per step of the import, summed over the run (plan, prepare, insertElders, commit, audit…). */
+  @Prop({ type: Object, default: null })
+  timings?: Record<string, number> | null;
 }
 export const ImportRunSchema = SchemaFactory.createForClass(ImportRun);
 

@@ -6,7 +6,7 @@ import { regionPath } from '@yiyang/geo';
 import { AppError, type Principal } from '@yiyang/service-kit';
 import type { Model } from 'mongoose';
 import { ElderInput } from '../elders/elder-input';
-import { EldersService, type RegionCache, type UpsertPlan } from '../elders/elders.service';
+import { EldersService, type PhaseTimings, type RegionCache, type UpsertPlan } from '../elders/elders.service';
 import { forbidden } from '../shared/scope';
 import { ImportError, ImportRun } from './import-run.schema';
 import { missingRequired, readHeader, type ColumnKey, type HeaderMap } from './roster-columns';
@@ -15,6 +15,8 @@ import { columnKeyOfField, headerFor, isBlankRow, rowToCandidate, zodRowErrors, 
 
 /** Rows handed to EldersService.upsertMany at once: big enough to amortise round trips, small enough to stay flat. */
 export const IMPORT_BATCH_ROWS = 1_000;
+/** The run document's counters are refreshed after this many batches (10,000 rows). */
+const PROGRESS_EVERY_BATCHES = 10;
 /** Error entries returned inline; the rest are in the downloadable report. */
 export const INLINE_ERROR_LIMIT = 1_000;
 /** A title block above the header ("路北区高龄老人花名册", a date line) is common; we look this far down. */
@@ -104,13 +106,17 @@ export class RosterImportService {
       batchIds.clear();
       // A batch that found most of its people on file (a re-run) makes the next ones look them up
       // first; a first import inserts blind and lets the unique index find the few already there.
+      const t0 = performance.now();
       const plan = await this.elders.planUpsert(
         principal,
         rows.map((r) => r.input),
         options.correlationId,
-        { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache },
+        { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache, timings: run.timings },
       );
+      const t1 = performance.now();
       await inFlight;
+      run.timings['plan'] = (run.timings['plan'] ?? 0) + (t1 - t0);
+      run.timings['waitForWrite'] = (run.timings['waitForWrite'] ?? 0) + (performance.now() - t1);
       inFlight = this.upsertBatch(plan, rows, header!, run);
     };
 
@@ -152,7 +158,9 @@ export class RosterImportService {
         batch.push({ row: rowNumber, input: (parsed.success ? parsed.data : candidate) as ElderInput });
         if (batch.length >= batchRows) {
           await flush();
-          await this.progress(run);
+          // Every write waits its turn at the one database writer: the progress counters go out every
+          // PROGRESS_EVERY_BATCHES batches, not after each one.
+          if (++run.batches % PROGRESS_EVERY_BATCHES === 0) await this.progress(run);
         }
       }
       if (options.isTruncated?.()) throw tooLarge();
@@ -179,7 +187,7 @@ export class RosterImportService {
     const durationMs = Date.now() - started;
     await this.runs.updateOne(
       { _id: importId },
-      { $set: { ...run.counts(), status: 'COMPLETED', encoding: decoderProbe.encoding, updatedAt: new Date(), finishedAt: new Date(), durationMs } },
+      { $set: { ...run.counts(), status: 'COMPLETED', encoding: decoderProbe.encoding, updatedAt: new Date(), finishedAt: new Date(), durationMs, timings: run.roundedTimings() } },
     );
     this.log.log({ importId, correlationId: options.correlationId, ...run.counts(), durationMs }, 'roster import finished');
     return {
@@ -244,7 +252,9 @@ export class RosterImportService {
   }
 
   private async progress(run: RunState) {
+    const t0 = performance.now();
     await this.runs.updateOne({ _id: run.importId }, { $set: { ...run.counts(), updatedAt: new Date() } });
+    run.timings['progress'] = (run.timings['progress'] ?? 0) + (performance.now() - t0);
   }
 
   private toFailure(error: unknown, truncated: boolean | undefined) {
@@ -285,9 +295,12 @@ class RunState {
   unchanged = 0;
   failed = 0;
   errorCount = 0;
+  batches = 0;
   /** Share of the last batch's rows already on file: above one half, the next batch looks up first. */
   existingShare = 0;
   readonly regionCache: RegionCache = new Map();
+  /** Milliseconds per step, summed over the run (stored with the run: where an import's time went). */
+  readonly timings: PhaseTimings = {};
   readonly inline: RowError[] = [];
   private pending: ImportError[] = [];
 
@@ -296,6 +309,10 @@ class RunState {
   counts() {
     const { totalRows, created, updated, unchanged, failed, errorCount } = this;
     return { totalRows, created, updated, unchanged, failed, errorCount };
+  }
+
+  roundedTimings(): PhaseTimings {
+    return Object.fromEntries(Object.entries(this.timings).map(([k, v]) => [k, Math.round(v)]));
   }
 
   async addErrors(errors: RowError[], model: Model<ImportError>) {
