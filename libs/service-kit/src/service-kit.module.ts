@@ -65,6 +65,9 @@ export class ServiceKitModule {
               // Every line a request logs carries its correlation id, under that name.
               quietReqLogger: true,
               customAttributeKeys: { reqId: 'correlationId' },
+              // Bearer tokens (the public access token at the gateway, the internal token behind it)
+              // and session cookies are credentials: a log line must never let its reader replay them.
+              redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
             },
             // Probes and scrapes every few seconds would drown the log.
             exclude: [
