@@ -88,23 +88,14 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     const key = `crash-${uniqueSuffix()}`;
     const orderId = orderIdFor(bureau.userId, key);
     // The broker "goes away" for the first send that carries this order: the round fails after its insert.
-    const appPublisher = app.get(EventPublisher);
-    const realSend = appPublisher.send.bind(appPublisher);
-    let failed = 0;
-    const spy = jest.spyOn(appPublisher, 'send').mockImplementation(async (records) => {
-      if (failed === 0 && records.some((r) => r.key === orderId)) {
-        failed++;
-        throw new Error('broker unavailable');
-      }
-      return realSend(records);
-    });
+    const outage = failOnce(app.get(EventPublisher), 'send', (records: { key: string }[]) => records.some((r) => r.key === orderId), 'broker unavailable');
     try {
       await send([request({ requestId: key, requestedBy: bureau, elderId: elder.elderId, itemCode: 'HOME_CLEANING' })]);
       await waitFor(() => typesOf(orderId).includes('dispatch.order.assigned'), 'the assignment event after the redelivery');
     } finally {
-      spy.mockRestore();
+      outage.restore();
     }
-    expect(failed).toBe(1);
+    expect(outage.failures()).toBe(1);
     expect((await call(bureau as Principal, 'GET', `/orders/${orderId}`)).json()).toMatchObject({ state: 'ASSIGNED' });
     // The redelivered request found its order stored (not placed twice).
     expect(app.get(OrderIntake).totals.existing).toBeGreaterThanOrEqual(1);
@@ -131,22 +122,14 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     const orders = app.get(OrdersService).orders;
     // The database "goes away" for the first insert of this order: the round's marker (with the
     // order's events) is written, the order is not.
-    const realInsert = orders.insertMany.bind(orders);
-    let failed = 0;
-    const spy = jest.spyOn(orders, 'insertMany').mockImplementation((async (docs: { _id: string }[], options: object) => {
-      if (failed === 0 && docs.some((o) => o._id === orderId)) {
-        failed++;
-        throw new Error('database unavailable');
-      }
-      return realInsert(docs as never, options);
-    }) as never);
+    const outage = failOnce(orders, 'insertMany', (docs: { _id: string }[]) => docs.some((o) => o._id === orderId), 'database unavailable');
     try {
       await send([request({ requestId: key, requestedBy: bureau, elderId: elder.elderId, itemCode: 'HOME_CLEANING' })]);
       await waitFor(() => typesOf(orderId).includes('dispatch.order.assigned'), 'the assignment event after the redelivery');
     } finally {
-      spy.mockRestore();
+      outage.restore();
     }
-    expect(failed).toBe(1);
+    expect(outage.failures()).toBe(1);
     // The failed round's marker names the order and holds its events, but its insert stored nothing:
     // the sweep publishes none of them.
     const stale = await intake.batches.find({ orderIds: orderId }).toArray();
@@ -159,3 +142,20 @@ describe('order intake from Kafka (real Kafka + database)', () => {
     expect(typesOf(orderId)).toEqual(['dispatch.order.placed', 'dispatch.order.assigned']);
   });
 });
+
+/**
+ * A dependency that fails once: the first call whose first argument matches throws (an outage in the
+ * middle of a round); every other call goes to the real method.
+ */
+function failOnce<T extends object, K extends keyof T>(target: T, method: K, matches: (arg: never) => boolean, message: string) {
+  const real = (target[method] as (...args: unknown[]) => unknown).bind(target);
+  let failures = 0;
+  const spy = jest.spyOn(target, method as never).mockImplementation((async (...args: unknown[]) => {
+    if (failures === 0 && matches(args[0] as never)) {
+      failures++;
+      throw new Error(message);
+    }
+    return real(...args);
+  }) as never);
+  return { failures: () => failures, restore: () => spy.mockRestore() };
+}
