@@ -200,7 +200,7 @@ describe('batch event consumer (real Kafka + database)', () => {
           // Accepted by the guard: handed over as parsed from JSON (the extra field is not stripped).
           { key, value: JSON.stringify({ ...ok, payload: { n: 1, tag: 'guarded', extra: key } }) },
           // Refused by the guard, accepted by zod (with its default).
-          { key, value: JSON.stringify({ ...ok, eventId: newEnvelope('test', Guarded, { key, payload: { n: 2 } }).eventId, payload: { n: 2, extra: key } }) },
+          { key, value: JSON.stringify({ ...ok, eventId: newEnvelope('test', Guarded, { key, payload: { n: 2, tag: 'only-its-id-is-used' } }).eventId, payload: { n: 2, extra: key } }) },
           // Refused by both: dead-lettered with zod's message.
           { key, value: JSON.stringify({ ...ok, payload: { n: 'three', tag: 'x', extra: key } }) },
           // A broken envelope (the precompiled envelope check refuses, zod words it).
