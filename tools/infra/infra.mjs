@@ -646,6 +646,38 @@ func yiyangWhere(filter *types.Document) (string, []any) {
     why: 'yiyangWhere, used by the two patches above.',
   },
   {
+    file: 'internal/util/fsql/db.go',
+    from: '\t"log/slog"\n\t"time"\n',
+    to: '\t"log/slog"\n\t"sync"\n\t"time"\n',
+    why: 'sync, for the write mutex below.',
+  },
+  {
+    file: 'internal/util/fsql/db.go',
+    from: '\ttoken     *resource.Token\n\tBatchSize int\n}\n',
+    to:
+      '\ttoken     *resource.Token\n\tBatchSize int\n\n' +
+      '\t// writes admits one write (a transaction or a statement outside one) at a time to this\n' +
+      '\t// database file, in arrival order. SQLite takes one writer per file anyway; without this a\n' +
+      '\t// second writer got SQLITE_BUSY and slept in SQLite\'s busy handler (1, 2, 5, ... 100 ms steps),\n' +
+      '\t// so it woke up to 100 ms after the file was free. Reads take no lock (WAL).\n' +
+      '\twrites sync.Mutex\n}\n',
+    why:
+      'Since the proxy (serialize.go) no longer runs all writes one at a time, writers to one database ' +
+      'meet in SQLite; this hands the file over in Go instead of by sleeping and retrying.',
+  },
+  {
+    file: 'internal/util/fsql/db.go',
+    from: '\tres, err := db.sqlDB.ExecContext(ctx, query, args...)\n',
+    to: '\tdb.writes.Lock()\n\tres, err := db.sqlDB.ExecContext(ctx, query, args...)\n\tdb.writes.Unlock()\n',
+    why: 'statements outside a transaction (deleteMany, DDL) are writes too.',
+  },
+  {
+    file: 'internal/util/fsql/db.go',
+    from: '\tvar sqlTx *sql.Tx\n\n\tif sqlTx, err = db.sqlDB.BeginTx(ctx, nil); err != nil {\n',
+    to: '\tvar sqlTx *sql.Tx\n\n\tdb.writes.Lock()\n\tdefer db.writes.Unlock()\n\n\tif sqlTx, err = db.sqlDB.BeginTx(ctx, nil); err != nil {\n',
+    why: 'FerretDB uses transactions only to write (insert, update).',
+  },
+  {
     file: 'internal/handler/msg_update.go',
     from: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
     to: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n',

@@ -18,6 +18,28 @@ describe('database guarantees', () => {
     expect(doc?.log).toHaveLength(100);
   });
 
+  // Locally the proxy in front of FerretDB runs inserts without a lock and update/delete with their
+  // collection's lock only (serialize.go): writers of other collections and inserts must not
+  // break either guarantee while they overlap.
+  it('keeps both guarantees while inserts and other collections write at the same time', async () => {
+    const counters = database.db.collection<{ _id: string; n: number }>('mixed-counters');
+    const other = database.db.collection<{ _id: string; n: number }>('mixed-other');
+    const claims = database.db.collection<{ _id: string; by: number }>('mixed-claims');
+    await counters.insertOne({ _id: 'c', n: 0 });
+    await other.insertOne({ _id: 'c', n: 0 });
+    const claimed = await Promise.all([
+      ...Array.from({ length: 60 }, (_, i) => counters.updateOne({ _id: 'c' }, { $inc: { n: 1 } }).then(() => i)),
+      ...Array.from({ length: 60 }, (_, i) => other.updateOne({ _id: 'c' }, { $inc: { n: 2 } }).then(() => i)),
+      ...Array.from({ length: 60 }, (_, i) => counters.insertMany(Array.from({ length: 20 }, (_, j) => ({ _id: `d-${i}-${j}`, n: j })))),
+      ...Array.from({ length: 20 }, (_, i) => insertOnce(claims, { _id: 'the-one', by: i })),
+    ]);
+    expect((await counters.findOne({ _id: 'c' }))?.n).toBe(60);
+    expect((await other.findOne({ _id: 'c' }))?.n).toBe(120);
+    expect(await counters.countDocuments({})).toBe(1 + 60 * 20);
+    expect(claimed.slice(180).filter((won) => won === true)).toHaveLength(1);
+    expect(await claims.countDocuments({})).toBe(1);
+  });
+
   it('refuses a second document with the same unique key, as duplicate key 11000', async () => {
     const effects = database.db.collection<{ _id: string; fen: number }>('effects');
     expect(await insertOnce(effects, { _id: 'charge:evt-1', fen: 100 })).toBe(true);
