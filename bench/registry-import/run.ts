@@ -213,17 +213,19 @@ async function importEndToEnd(csvPath: string, sampler: RssSampler) {
     const publishedAtAnswer = (await publishedSoFar()) - publishedBefore;
     progress(`import answered after ${(ms / 1000).toFixed(1)} s; ${publishedAtAnswer} events already published; waiting for the rest…`);
     // Reliably published = acknowledged by Kafka (acks=all). Done when nothing is left in either outbox:
-    // no committed import batch (elder_event_commits) and no elder marked outboxMark: 'pending' (an index
-    // lookup; `outboxPending: true` would decode the whole collection on FerretDB).
+    // no import batch document (elder_event_batches: prepared and not yet published and deleted), no
+    // commit (elder_event_commits) and no elder marked outboxMark: 'pending' (an index lookup;
+    // `outboxPending: true` would decode the whole collection on FerretDB).
     const expected = report.created + report.updated;
     let drainedMs = NaN;
     for (;;) {
-      const [commits, pendingElders, published] = await Promise.all([
+      const [batches, commits, pendingElders, published] = await Promise.all([
+        connection.collection('elder_event_batches').countDocuments({}),
         connection.collection('elder_event_commits').countDocuments({}),
         connection.collection('elders').countDocuments({ outboxMark: 'pending' }),
         publishedSoFar(),
       ]);
-      if (commits === 0 && pendingElders === 0 && published - publishedBefore >= expected) {
+      if (batches === 0 && commits === 0 && pendingElders === 0 && published - publishedBefore >= expected) {
         drainedMs = performance.now() - t0;
         break;
       }

@@ -44,13 +44,19 @@ export interface LatestAssessment {
 /**
  * One elder. `regionPath`, `categories`, `homeCell` and `status` are read by name by other features
  * (coverage) — keep them. ID number and phones exist only as ciphertext + keyed hash.
+ *
+ * As stored, the profile fields no query reads (gender, ciphertexts, phoneHash, address, home point,
+ * guardians, preferences — `PACKED_FIELDS` in elders.service.ts) live packed in the one string
+ * `packed` (JSON) on records written since ADR 0006's packing; `hydrate` unpacks them on every read,
+ * so this class describes the record as every caller sees it.
  */
 @Schema({ collection: 'elders', versionKey: false, timestamps: true })
 export class Elder extends OutboxDocument {
   @Prop({ type: String, required: true })
   _id!: string;
 
-  @Prop({ required: true, index: true })
+  /** Indexed on MongoDB only (the prefix search; FerretDB cannot use it): see EldersService.onModuleInit. */
+  @Prop({ required: true })
   name!: string;
 
   @Prop({ type: String, required: true })
@@ -70,13 +76,14 @@ export class Elder extends OutboxDocument {
   @Prop({ type: String, default: null })
   phoneCipher!: string | null;
 
-  @Prop({ type: String, default: null, index: true })
+  @Prop({ type: String, default: null })
   phoneHash!: string | null;
 
   @Prop({ required: true })
   regionCode!: string;
 
-  @Prop({ type: [String], required: true, index: true })
+  /** Indexed on MongoDB only (FerretDB cannot narrow an equality on an array element). */
+  @Prop({ type: [String], required: true })
   regionPath!: string[];
 
   @Prop({ required: true })
@@ -85,7 +92,8 @@ export class Elder extends OutboxDocument {
   @Prop({ type: Object, required: true })
   home!: { lat: number; lng: number };
 
-  @Prop({ required: true, index: true })
+  /** Grouped on by the coverage figures, never filtered on: not indexed. */
+  @Prop({ required: true })
   homeCell!: string;
 
   // Not indexed on their own (nor status): low selectivity, always queried beside regionPath, and
@@ -124,6 +132,10 @@ export class Elder extends OutboxDocument {
 
   @Prop({ type: Number, default: 0 })
   absencesRev!: number;
+
+  /** The packed cold profile fields (JSON), see above; absent on records of the older, unpacked shape. */
+  @Prop({ type: String })
+  packed?: string;
 
   /** Id of the write that produced this version: tells a batch which of its guarded updates won. */
   @Prop({ type: String, default: null })

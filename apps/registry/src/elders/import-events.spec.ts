@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { ElderRegistered, RegistryTopics } from '@yiyang/contracts';
-import { Events } from '@yiyang/messaging';
+import { EventPublisher, Events } from '@yiyang/messaging';
 import { collect, testKafka, uniqueSuffix, waitFor } from '@yiyang/messaging/testing';
 import type { Principal } from '@yiyang/service-kit';
 import { asPrincipal } from '@yiyang/service-kit/testing';
@@ -66,6 +66,31 @@ describe('roster import events: one outbox batch per 1,000 rows (real Kafka + da
     // An elder's audit trail includes the batch that registered them.
     const trail = (await app.inject({ method: 'GET', url: `/audit?elderId=${ids[5]}`, headers: asPrincipal(auditor) })).json();
     expect(trail.items.map((e: { action: string }) => e.action)).toContain('ELDER_ROSTER_BATCH_IMPORTED');
+  });
+
+  it('when publishing a committed batch from memory fails, the relay takes it over and publishes each stored elder’s event once', async () => {
+    const service = app.get(EldersService);
+    const publisher = app.get(EventPublisher);
+    const correlationId = `handover-${uniqueSuffix()}`;
+    const rows = Array.from({ length: 5 }, (_, i) => rosterRow(32_000 + i));
+    // The broker refuses the writer's first send (as during a broker restart); everything after goes through.
+    const send = jest.spyOn(publisher, 'send').mockImplementationOnce(async () => {
+      throw new Error('broker unavailable');
+    });
+    try {
+      const results = await service.upsertMany(LUBEI, rows, correlationId, { importId: correlationId });
+      const ids = results.map((r) => ('elderId' in r ? r.elderId : 'failed'));
+      await app.get(ImportEventBatches).flushPublishes();
+      await waitFor(() => byCorrelation(correlationId, ElderRegistered.type).length >= 5 || undefined, 'five ElderRegistered via the relay');
+      await waitFor(async () => (await connection.collection(COMMITS).countDocuments({})) === 0 || undefined, 'commits drained');
+      await new Promise((r) => setTimeout(r, 500));
+      const published = byCorrelation(correlationId, ElderRegistered.type);
+      expect(published.map((r) => r.key).sort()).toEqual([...ids].sort());
+      expect(new Set(published.map((r) => r.eventId)).size).toBe(5);
+      expect(await connection.collection(BATCHES).countDocuments({})).toBe(0);
+    } finally {
+      send.mockRestore();
+    }
   });
 
   it('after a crash between writing the elders and committing, the sweeper publishes exactly the events of the elders stored', async () => {

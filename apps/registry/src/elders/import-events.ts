@@ -27,12 +27,19 @@ import { v7 as uuidv7 } from 'uuid';
  *   3. commit   — insert a small `elder_event_commits` document naming the events NOT to publish
  *                 (rows that turned out to exist already, and are updated instead, with their own events).
  *
- * The relay publishes committed batches in batch order, then deletes the batch and its commit. A crash
- * before 3 leaves a prepared batch without commit: once its lease is over, the sweeper commits it
- * itself, keeping exactly the events whose elder exists: nothing but this batch's insert can have
- * stored a document under an id made for it (a row refused as a duplicate stores nothing) — so no
- * event for an elder never stored, none lost for an elder stored. A crash after publishing
- * and before the delete republishes; consumers dedupe by eventId (ADR 0002).
+ *
+ * Step 3 needs no database write when all goes well: the writer still holds the batch's events in
+ * memory, so it publishes the events of the elders it stored straight away (in batch order, one
+ * publish at a time, off the writer's path) and then deletes the batch document. Only when that
+ * publish fails does it hand the batch to the relay through a commit document (a fresh batch of the
+ * stored rows' events + its commit), which the relay publishes in batch order, then deletes the batch
+ * and its commit. A crash before the delete leaves a prepared batch: once its lease is over, the
+ * sweeper commits it itself, keeping exactly the events whose elder exists: nothing but this batch's
+ * insert can have stored a document under an id made for it (a row refused as a duplicate stores
+ * nothing) — so no event for an elder never stored, none lost for an elder stored. A crash after
+ * publishing and before the delete republishes; consumers dedupe by eventId (ADR 0002). A writer that
+ * merely stalled past its lease publishes its stored rows' events from memory anyway (duplicates of
+ * what the sweeper sent are deduped the same way), so the sweeper's choice can never lose one.
  */
 /**
  * The same relay also works the elders' own per-document outboxes (ADR 0002: updates, single
@@ -65,15 +72,29 @@ const IDLE_POLL_MS = 200;
 const SWEEP_EVERY_MS = 30_000;
 /** Kafka records per send (one request, acks=all); bounded so one request stays well under the broker's limits. */
 const SEND_CHUNK = 1_000;
+/** Committed batches waiting for their in-memory publish: the writer waits beyond this (memory stays flat). */
+const MAX_QUEUED_PUBLISHES = 2;
 const DOCUMENTS_PER_PASS = 500;
 
+/**
+ * A prepared batch. Format 2 (current) keeps FerretDB's work per batch small — it decodes the whole
+ * document to insert, read or delete it, and every array element is a typed value there: the ids are
+ * one comma-joined string each and `events` holds just the serialised envelopes (one per line,
+ * deflated), topic/type/key being the batch's own. Format 1 (older batches, still read): id arrays
+ * and `events` as deflated JSON lines of whole outbox entries.
+ */
 interface BatchDoc {
   _id: string;
   importId: string | null;
   createdAt: Date;
   leaseUntil: Date;
-  elderIds: string[];
-  eventIds: string[];
+  format?: 2;
+  /** Format 2: the rows' topic and event type (one per batch), and their keys when not the elder ids. */
+  topic?: string;
+  type?: string;
+  keys?: string;
+  elderIds: string[] | string;
+  eventIds: string[] | string;
   count: number;
   events: Binary;
 }
@@ -84,17 +105,15 @@ interface CommitDoc {
   by: 'writer' | 'sweeper';
 }
 
-/** One new elder's event; `line` is its serialised outbox entry when made ahead (the importer's planning step). */
+/** One new elder's event. */
 export interface BatchRowEvent {
   elderId: string;
   event: PendingEvent;
-  line?: string;
+  /** The event as an outbox entry (made ahead by the importer's planning step, else here). */
+  entry?: OutboxEntry;
 }
 
-/** An event as one JSON line of a batch document (JSON never holds a raw newline). */
-export function encodeEvent(event: PendingEvent): string {
-  return JSON.stringify(toOutboxEntry(event.definition, event.envelope));
-}
+const entryOf = (r: BatchRowEvent): OutboxEntry => r.entry ?? toOutboxEntry(r.event.definition, r.event.envelope);
 
 export interface PreparedBatch {
   batchId: string;
@@ -112,6 +131,9 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   private lastSweep = 0;
   private adopted = false;
   private leaseRenewAt = 0;
+  /** The writer's in-memory publishes of committed batches, chained in batch order. */
+  private publishing: Promise<void> = Promise.resolve();
+  private queuedPublishes = 0;
   /** Milliseconds the relay spent per step since start (read by the roster-import bench). */
   readonly timings: Record<string, number> = {};
 
@@ -145,6 +167,7 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.flushPublishes();
     this.running = false;
     this.wake?.();
     await this.loop;
@@ -161,49 +184,100 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   /** Step 1: stores the batch's events, unpublishable until committed. */
   async prepare(importId: string | null, rows: BatchRowEvent[]): Promise<PreparedBatch> {
     const batchId = uuidv7();
-    const lines = rows.map((r) => r.line ?? encodeEvent(r.event));
+    const entries = rows.map(entryOf);
     const now = new Date();
-    await this.batches.insertOne({
-      _id: batchId,
-      importId,
-      createdAt: now,
-      leaseUntil: new Date(now.getTime() + PREPARED_LEASE_MS),
-      elderIds: rows.map((r) => r.elderId),
-      eventIds: rows.map((r) => r.event.envelope.eventId),
-      count: rows.length,
-      events: new Binary(deflateRawSync(lines.join('\n'), { level: 1 })),
-    });
-    return { batchId, eventIdOf: new Map(rows.map((r) => [r.elderId, r.event.envelope.eventId])) };
+    const head = { _id: batchId, importId, createdAt: now, leaseUntil: new Date(now.getTime() + PREPARED_LEASE_MS), count: rows.length };
+    const uniform = entries.every((e) => e.topic === entries[0].topic && e.type === entries[0].type);
+    if (uniform) {
+      // A serialised envelope is JSON: it never holds a raw newline.
+      const keysAreIds = entries.every((e, i) => e.key === rows[i].elderId);
+      await this.batches.insertOne({
+        ...head,
+        format: 2,
+        topic: entries[0]?.topic ?? '',
+        type: entries[0]?.type ?? '',
+        ...(keysAreIds ? {} : { keys: entries.map((e) => e.key).join(ID_SEPARATOR) }),
+        elderIds: rows.map((r) => r.elderId).join(ID_SEPARATOR),
+        eventIds: entries.map((e) => e.eventId).join(ID_SEPARATOR),
+        events: new Binary(deflateRawSync(entries.map((e) => e.value).join('\n'), { level: 1 })),
+      });
+    } else {
+      await this.batches.insertOne({
+        ...head,
+        elderIds: rows.map((r) => r.elderId),
+        eventIds: entries.map((e) => e.eventId),
+        events: new Binary(deflateRawSync(entries.map((e) => JSON.stringify(e)).join('\n'), { level: 1 })),
+      });
+    }
+    return { batchId, eventIdOf: new Map(rows.map((r, i) => [r.elderId, entries[i].eventId])) };
   }
 
   /**
-   * Step 3: the batch may be published, without the events of elders that were not written. If the
-   * sweeper committed it first (this writer stalled past the lease), any event it left out for an
-   * elder this writer did store goes out as a batch of its own.
+   * Step 3: the batch's events of the elders that were written are published from memory (queued,
+   * in batch order; the writer goes on with its next batch) and the batch document is deleted — no
+   * commit document, no read-back of the batch. Waits only when MAX_QUEUED_PUBLISHES batches are
+   * already queued. A failed publish hands the events to the relay (see handOver).
    */
   async commit(batch: PreparedBatch, notWritten: readonly string[], rows: BatchRowEvent[]): Promise<void> {
-    const excluded = notWritten.map((id) => batch.eventIdOf.get(id)).filter((id): id is string => Boolean(id));
+    const skip = new Set(notWritten);
+    const written = rows.filter((r) => !skip.has(r.elderId));
+    while (this.queuedPublishes >= MAX_QUEUED_PUBLISHES) await this.publishing;
+    this.queuedPublishes += 1;
+    this.publishing = this.publishing
+      .then(() => this.publishCommitted(batch.batchId, written))
+      .finally(() => {
+        this.queuedPublishes -= 1;
+      });
+  }
+
+  /** Resolves once every batch committed so far is published (or handed to the relay). */
+  async flushPublishes(): Promise<void> {
+    while (this.queuedPublishes > 0) await this.publishing;
+  }
+
+  private async publishCommitted(batchId: string, written: BatchRowEvent[]): Promise<void> {
+    let t = performance.now();
     try {
-      await this.commits.insertOne({ _id: batch.batchId, excluded, at: new Date(), by: 'writer' });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const swept = await this.commits.findOne({ _id: batch.batchId });
-      const dropped = new Set(swept?.excluded ?? []);
-      const missed = rows.filter((r) => !notWritten.includes(r.elderId) && dropped.has(batch.eventIdOf.get(r.elderId) ?? ''));
-      if (missed.length > 0) {
-        this.log.warn({ batchId: batch.batchId, missed: missed.length }, 'batch was swept while still being written; re-issuing the events it left out');
-        const again = await this.prepare(null, missed);
-        await this.commits.insertOne({ _id: again.batchId, excluded: [], at: new Date(), by: 'writer' });
+      const entries = written.map(entryOf);
+      for (let i = 0; i < entries.length; i += SEND_CHUNK) {
+        await this.publisher.send(
+          entries.slice(i, i + SEND_CHUNK).map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: envelopeHeaders(e.type) })),
+        );
       }
+      t = this.tick('writerPublish', t);
+    } catch (error) {
+      this.log.warn({ err: error, batchId }, 'publishing a committed import batch failed; the relay takes it over');
+      await this.handOver(batchId, written).catch((e: unknown) =>
+        // Still stored as a prepared batch: the sweeper commits it once its lease is over.
+        this.log.error({ err: e, batchId }, 'handing an import batch to the relay failed; the sweeper will commit it'),
+      );
+      return;
     }
+    // Published: the batch document has done its job. Should this delete fail or the process die
+    // first, the sweeper republishes the batch later (consumers dedupe by eventId).
+    await this.batches.deleteOne({ _id: batchId }).catch((e: unknown) => this.log.warn({ err: e, batchId }, 'deleting a published import batch failed; the sweeper will republish it'));
+    this.tick('writerDelete', t);
+  }
+
+  /**
+   * The relay's way: the stored rows' events as a batch of their own with its commit (the original
+   * batch may already have been swept by then, so it is not reused), then the original deleted.
+   */
+  private async handOver(batchId: string, written: BatchRowEvent[]): Promise<void> {
+    if (written.length > 0) {
+      const again = await this.prepare(null, written);
+      await this.commits.insertOne({ _id: again.batchId, excluded: [], at: new Date(), by: 'writer' });
+    }
+    await this.batches.deleteOne({ _id: batchId });
     this.nudge();
   }
 
   // ── relay side ────────────────────────────────────────────────────────────────────────
 
-  /** Batches committed and not yet published (or published and not yet deleted). */
+  /** Batches not yet published and deleted (prepared, committed, or published and not yet deleted). */
   async pending(): Promise<number> {
-    return this.commits.countDocuments({});
+    const [batches, commits] = await Promise.all([this.batches.countDocuments({}), this.commits.countDocuments({})]);
+    return batches + commits;
   }
 
   /** One pass: sweep stale prepared batches (at most every 30 s unless forced), publish what is committed. */
@@ -299,14 +373,16 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
     for (const batch of stale) {
       if (await this.commits.findOne({ _id: batch._id }, { projection: { _id: 1 } })) continue;
       const stored = new Set<string>();
-      for (let i = 0; i < batch.elderIds.length; i += 500) {
+      const elderIds = idList(batch.elderIds);
+      const eventIds = idList(batch.eventIds);
+      for (let i = 0; i < elderIds.length; i += 500) {
         const found = await this.connection
           .collection('elders')
-          .find({ _id: { $in: batch.elderIds.slice(i, i + 500) } } as never, { projection: { _id: 1 } })
+          .find({ _id: { $in: elderIds.slice(i, i + 500) } } as never, { projection: { _id: 1 } })
           .toArray();
         for (const f of found) stored.add(String(f._id));
       }
-      const excluded = batch.elderIds.flatMap((id, i) => (stored.has(id) ? [] : [batch.eventIds[i]]));
+      const excluded = elderIds.flatMap((id, i) => (stored.has(id) ? [] : [eventIds[i]]));
       try {
         await this.commits.insertOne({ _id: batch._id, excluded, at: new Date(), by: 'sweeper' });
         swept += 1;
@@ -360,7 +436,19 @@ export class ImportEventBatches implements OnModuleInit, OnApplicationBootstrap,
   }
 }
 
+const ID_SEPARATOR = ',';
+
+function idList(ids: string[] | string): string[] {
+  if (Array.isArray(ids)) return ids;
+  return ids.length === 0 ? [] : ids.split(ID_SEPARATOR);
+}
+
 function inflate(batch: BatchDoc): OutboxEntry[] {
   const text = inflateRawSync(Buffer.from(batch.events.buffer)).toString('utf8');
-  return text.length === 0 ? [] : text.split('\n').map((line) => JSON.parse(line) as OutboxEntry);
+  if (text.length === 0) return [];
+  const lines = text.split('\n');
+  if (batch.format !== 2) return lines.map((line) => JSON.parse(line) as OutboxEntry);
+  const eventIds = idList(batch.eventIds);
+  const keys = idList(batch.keys ?? batch.elderIds);
+  return lines.map((value, i) => ({ eventId: eventIds[i], topic: batch.topic ?? '', key: keys[i], type: batch.type ?? '', value }));
 }

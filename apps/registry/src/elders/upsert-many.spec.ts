@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { Elder } from './elder.schema';
-import { EldersService, type UpsertResult } from './elders.service';
+import { EldersService, hydrate, type UpsertResult } from './elders.service';
 import { bootRegistry, buildRegions, closeRegistry, LUBEI, rosterRow } from './test-support';
 
 const count = (results: UpsertResult[]) => {
@@ -47,8 +47,15 @@ describe('roster batch upsert (real database)', () => {
     const rerun = await service.upsertMany(LUBEI, rows, 'roster-2');
     expect(count(rerun)).toEqual({ unchanged: 2_000 });
     expect(await elders.countDocuments({})).toBe(2_000);
-    const updated = await elders.findOne({ name: existing[0].name }).lean();
-    expect(updated).toMatchObject({ version: 2, homeAddress: `${existing[0].homeAddress}（新址）` });
+    const stored = await elders.findOne({ name: existing[0].name }).lean();
+    expect(hydrate(stored as never)).toMatchObject({ version: 2, homeAddress: `${existing[0].homeAddress}（新址）` });
+    // As stored: the cold profile fields packed in one string, re-packed by the update (no top-level
+    // copy, no stale value), the identifiers inside it still ciphertext.
+    const raw = stored as unknown as Record<string, unknown>;
+    for (const field of ['homeAddress', 'idCardCipher', 'guardians', 'home', 'gender']) expect(raw).not.toHaveProperty(field);
+    const packed = JSON.parse(raw['packed'] as string) as Record<string, unknown>;
+    expect(packed).toMatchObject({ homeAddress: `${existing[0].homeAddress}（新址）`, idCardCipher: expect.stringMatching(/^v1\./) });
+    expect(raw['packed']).not.toContain(existing[0].idCardNumber);
   });
 
   it('reports bad rows by index with field, reason and code, and keeps going', async () => {

@@ -111,7 +111,15 @@ export class RosterImportService {
         principal,
         rows.map((r) => r.input),
         options.correlationId,
-        { importId: run.importId, lookupFirst: run.existingShare > 0.5, prevalidated: true, regionCache: run.regionCache, timings: run.timings },
+        {
+          importId: run.importId,
+          lookupFirst: run.existingShare > 0.5,
+          prevalidated: true,
+          regionCache: run.regionCache,
+          timings: run.timings,
+          prepareEarly: true,
+          deferAudit: true,
+        },
       );
       const t1 = performance.now();
       await inFlight;
@@ -167,9 +175,11 @@ export class RosterImportService {
       if (!header) throw headerNotFound();
       await flush();
       await inFlight;
+      await run.auditWrite;
       await run.flushErrors(this.errors);
     } catch (error) {
       await inFlight?.catch(() => undefined);
+      await run.auditWrite?.catch(() => undefined);
       await run.flushErrors(this.errors).catch(() => undefined);
       const failure = this.toFailure(error, options.isTruncated?.());
       await this.runs
@@ -233,6 +243,10 @@ export class RosterImportService {
 
   private async upsertBatch(plan: UpsertPlan, rows: Array<{ row: number; input: ElderInput }>, header: HeaderMap, run: RunState) {
     const results = await this.elders.applyUpsert(plan);
+    // The batch's audit entry is left in flight while the next batch writes; the one before it is done by now.
+    const previousAudit = run.auditWrite;
+    run.auditWrite = plan.auditWrite;
+    await previousAudit;
     const rowErrors: RowError[] = [];
     const failedRows = new Set<number>();
     for (const result of results as UpsertResult[]) {
@@ -299,6 +313,8 @@ class RunState {
   /** Share of the last batch's rows already on file: above one half, the next batch looks up first. */
   existingShare = 0;
   readonly regionCache: RegionCache = new Map();
+  /** The last batch's audit entry, still being written (awaited before the next one and at the end). */
+  auditWrite?: Promise<void>;
   /** Milliseconds per step, summed over the run (stored with the run: where an import's time went). */
   readonly timings: PhaseTimings = {};
   readonly inline: RowError[] = [];
