@@ -530,11 +530,12 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const prebuilt: UpsertPlan['prebuilt'] = new Map();
     let early: UpsertPlan['early'];
     if (!options.lookupFirst) {
+      const paths = await resolvePaths(regionCache, checked);
       let n = 0;
       for (const row of checked) {
         // Let the batch being written meanwhile go on: its database answers are handled between rows.
         if (++n % PLAN_YIELD_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
-        const path = await regionCache.get(row.profile.regionCode);
+        const path = paths.get(row.profile.regionCode);
         if (!Array.isArray(path)) continue;
         const { doc, events } = this.newElder(row.profile, row.idCardHash, path, today, correlationId);
         // The event's outbox entry (its serialised envelope) and the stored form of the
@@ -607,11 +608,12 @@ export class EldersService implements OnModuleInit, OnApplicationBootstrap, OnMo
       }
     }
     const byHash = new Map(existing.map((e) => [e.idCardHash, e]));
+    const paths = await resolvePaths(regionCache, batch);
 
     const creates: { row: BatchRow; doc: StoredElder; event: PendingEvent; entry?: OutboxEntry; stored?: Partial<StoredElder> }[] = [];
     const updates: { row: BatchRow; next: StoredElder; changeId: string; changedFields: string[]; update: object; version: number }[] = [];
     for (const row of batch) {
-      const path = await regionCache.get(row.profile.regionCode);
+      const path = paths.get(row.profile.regionCode);
       if (!path || !Array.isArray(path)) {
         const p = path as InputProblem;
         fail(row, p.field, p.code, p.message, p.messageZh);
@@ -1049,6 +1051,13 @@ interface BatchRow {
   index: number;
   profile: CheckedProfile;
   idCardHash: string;
+}
+
+/** The batch's communities, each awaited once (not once per row). */
+async function resolvePaths(cache: RegionCache, rows: readonly BatchRow[]): Promise<Map<string, string[] | InputProblem | undefined>> {
+  const codes = [...new Set(rows.map((r) => r.profile.regionCode))];
+  const resolved = await Promise.all(codes.map((code) => cache.get(code)));
+  return new Map(codes.map((code, i) => [code, resolved[i]]));
 }
 
 function toProblem(error: unknown, field: string): InputProblem {
