@@ -4,9 +4,14 @@
  *
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/telemetry/run.ts
  *
- * One process, on purpose (the machine has 2 cores; a second process would only move the contention):
- * the monitoring app booted in-process (Nest + Fastify, real Kafka + database) with BENCH_DEVICES
- * smart watches written straight into its database, a load generator, and the baseline consumer.
+ * Processes as a deployment runs them (BENCH_TOPOLOGY=split, the default): the monitoring service
+ * started from its own main.ts as BENCH_INGEST processes with MONITORING_ROLE=ingest (POST /telemetry
+ * only) and one with MONITORING_ROLE=engine (rule engine, alerts, API), each a child process of this
+ * one; this process is the load generator, the alert watcher and the bare baseline consumer.
+ * BENCH_TOPOLOGY=single starts one child with MONITORING_ROLE=all instead (ingestion and engine in one
+ * process, the earlier set-up). The service's figures come from its own /metrics. BENCH_DEVICES smart
+ * watches are written straight into its database. BENCH_CPU_PROF=<dir> runs each child under
+ * `node --cpu-prof` (profiles written when the bench stops them).
  *
  * Phase 0 (rule-engine capacity vs the bare consumer): BENCH_BACKLOG records (one reading each,
  *   as ingestion writes them) are put on the topic first; then the rule engine drains them, and
@@ -22,14 +27,16 @@
  *   for that long, RSS and heap sampled every 5 s, written to bench/results/telemetry-memory.json.
  *
  * Env: BENCH_DEVICES (20000)  BENCH_BACKLOG (500000)  BENCH_SECONDS (30)  BENCH_BATCH (1000)
- *      BENCH_CONCURRENCY (4 requests in flight)  BENCH_TARGET_RATE (50000)  BENCH_SOS_PER_SEC (2)
+ *      BENCH_TOPOLOGY (split|single)  BENCH_INGEST (2 ingest processes)  BENCH_CPU_PROF
+ *      BENCH_NODE_FLAGS (--max-semi-space-size=32, the service processes' node flags)
+ *      BENCH_CONCURRENCY (4 requests in flight per ingest process)  BENCH_TARGET_RATE (50000)  BENCH_SOS_PER_SEC (2)
  *      BENCH_MEMORY_SECONDS  BENCH_MEMORY_RATE (10000)  BENCH_OUT  MONGO_URL  KAFKA_BROKERS
  * A measurement, not a gate: exits 0 whatever the figures (1 only if it could not run).
  */
 import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,10 +58,19 @@ const BACKLOG = int('BENCH_BACKLOG', 500_000);
 const MEMORY_SECONDS = process.env['BENCH_MEMORY_SECONDS'] ? int('BENCH_MEMORY_SECONDS', 600) : 0;
 const MEMORY_RATE = int('BENCH_MEMORY_RATE', 10_000);
 const BATCH = int('BENCH_BATCH', 1_000);
-const CONCURRENCY = int('BENCH_CONCURRENCY', 4);
 const TARGET = int('BENCH_TARGET_RATE', 50_000);
 /** A million devices at about one press a month is 0.4 presses/s; 2/s is a busy evening. */
 const SOS_PER_SEC = int('BENCH_SOS_PER_SEC', 2);
+const TOPOLOGY = process.env['BENCH_TOPOLOGY'] ?? 'split';
+if (TOPOLOGY !== 'split' && TOPOLOGY !== 'single') throw new Error(`BENCH_TOPOLOGY must be split or single, got "${TOPOLOGY}"`);
+const INGEST_PROCESSES = TOPOLOGY === 'split' ? int('BENCH_INGEST', 2) : 0;
+/** Deliveries in flight, per ingestion process. */
+const CONCURRENCY = int('BENCH_CONCURRENCY', 4) * Math.max(1, INGEST_PROCESSES);
+const CPU_PROF = process.env['BENCH_CPU_PROF'];
+/** Node flags of the service's processes (e.g. a larger young generation for the allocation-heavy ingest path). */
+const CHILD_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
+/** Consumer groups of the child processes: `<namespace>.yiyang.monitoring.<group>` (KAFKA_GROUP_NAMESPACE). */
+const NAMESPACE = `bench${RUN_ID}`;
 const OUT = resolve(process.env['BENCH_OUT'] ?? (MEMORY_SECONDS ? 'bench/results/telemetry-memory.json' : 'bench/results/telemetry.json'));
 const MONGO_URL = process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/';
 const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
@@ -78,18 +94,15 @@ async function main(): Promise<void> {
   const { MongoClient } = await import('mongodb');
   const { MonitoringTopics, TelemetryReadings } = await import('@yiyang/contracts');
   const { newEnvelope } = await import('@yiyang/messaging');
-  const { mintInternalToken, createServiceApp } = await import('@yiyang/service-kit');
+  const { mintInternalToken } = await import('@yiyang/service-kit');
   const { regionPath } = await import('@yiyang/geo');
-  const { AppModule } = await import('../../apps/monitoring/src/app.module');
-  const { SERVICE } = await import('../../apps/monitoring/src/service');
-  const { DeviceDirectory } = await import('../../apps/monitoring/src/devices/device-directory');
   const { SimDevice } = await import('../../tools/device-simulator/model');
-  const { register } = await import('prom-client');
+  const { Pool } = await import('undici');
 
   const topic = MonitoringTopics.telemetry.name;
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
   const kafka = new Kafka({ clientId: `bench-telemetry-${RUN_ID}`, brokers, logLevel: logLevel.NOTHING });
-  const prefix = `bench-telemetry-${RUN_ID}`;
+  const prefix = `${NAMESPACE}.yiyang.monitoring`;
   const admin = kafka.admin();
   await admin.connect();
   const topicEnd = async () => (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high }));
@@ -153,11 +166,65 @@ async function main(): Promise<void> {
     return out;
   };
 
+  // ── The service's processes (children running apps/monitoring/src/main.ts) ──
+  type Proc = { role: string; port: number; child: ChildProcess; exited: Promise<void> };
+  const procs: Proc[] = [];
+  let nextPort = 39_400 + Math.floor(Math.random() * 500);
+  const startService = async (role: 'ingest' | 'engine' | 'all'): Promise<Proc> => {
+    const port = nextPort++;
+    const args = [...CHILD_FLAGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${role}-${port}.cpuprofile`] : []), '-r', '@swc-node/register', 'apps/monitoring/src/main.ts'];
+    const child = spawn(process.execPath, args, {
+      env: {
+        ...process.env,
+        SWC_NODE_PROJECT: process.env['SWC_NODE_PROJECT'] ?? 'tsconfig.base.json',
+        MONITORING_ROLE: role,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        KAFKA_GROUP_NAMESPACE: NAMESPACE,
+        SILENCE_BOOT_GRACE_MS: String(3_600_000),
+        MONGO_DB: String(process.env['MONGO_DB']),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const proc = { role, port, child, exited };
+    procs.push(proc);
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`monitoring (${role}) exited with ${child.exitCode} at boot`);
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      if (ok) return proc;
+      if (i > 1_200) throw new Error(`monitoring (${role}) not healthy after 120 s`);
+      await sleep(100);
+    }
+  };
+  const stopServices = async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(30_000)]);
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  };
+  process.once('exit', () => procs.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
+
+  /** A process's Prometheus figures: `name{labels}` → value. */
+  const scrape = async (port: number): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const sp = line.lastIndexOf(' ');
+      out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+    }
+    return out;
+  };
+  /** The engine's process, once started (engineCount reads 0 before). */
+  const started: { engine?: Proc } = {};
   // Rule-engine progress from its own Prometheus counter: only readings of this run's devices
   // (others publishing on the shared topic are 'unbound' here).
   const engineCount = async () => {
-    const m = (await register.getSingleMetric('yiyang_rule_readings_total')?.get()) as { values: { value: number; labels: { outcome?: string } }[] } | undefined;
-    return (m?.values ?? []).filter((v) => v.labels.outcome !== 'unbound').reduce((s, v) => s + v.value, 0);
+    if (!started.engine) return 0;
+    let n = 0;
+    for (const [k, v] of await scrape(started.engine.port)) if (k.startsWith('yiyang_rule_readings_total{') && !k.includes('"unbound"')) n += v;
+    return n;
   };
   /** Samples a counter until it reaches `target` or stops moving for `quietMs`; returns first/last movement times. */
   const follow = async (count: () => Promise<number> | number, from: number, target: number, quietMs = 5_000) => {
@@ -166,7 +233,7 @@ async function main(): Promise<void> {
     let seen = await count();
     let lastMove = performance.now();
     for (;;) {
-      await sleep(50);
+      await sleep(100);
       const c = await count();
       const t = performance.now();
       if (c !== seen) {
@@ -206,18 +273,13 @@ async function main(): Promise<void> {
 
   // Watched from before the boot: the engine starts draining the moment its consumer joins.
   const engineDrain = MEMORY_SECONDS ? undefined : follow(engineCount, 0, BACKLOG, 60_000);
-  const app = await createServiceApp(
-    AppModule.forRoot({ groupPrefix: prefix, env: { LOG_LEVEL: 'warn', SILENCE_BOOT_GRACE_MS: String(3_600_000), MONGO_DB: String(process.env['MONGO_DB']) } }),
-    SERVICE,
-  );
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer().address() as AddressInfo).port;
-  const base = `http://127.0.0.1:${port}`;
-  await app.get(DeviceDirectory).refresh();
+  const engine = await startService(TOPOLOGY === 'split' ? 'engine' : 'all');
+  started.engine = engine;
+  const base = `http://127.0.0.1:${engine.port}`;
   const token = mintInternalToken('yiyang-local-development-internal-token-secret', { userId: 'bench', role: 'civil_affairs_admin', regionCode: '130200000000' });
   const vendor = await fetch(`${base}/vendors`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ vendorId, name: 'bench' }) });
   const { apiKey } = (await vendor.json()) as { apiKey: string };
-  say(`monitoring up on ${base}; ${app.get(DeviceDirectory).size} devices in its directory`);
+  say(`monitoring (${engine.role}) up on ${base}`);
 
   if (!MEMORY_SECONDS) {
     // ── Phase 0: the engine drains the backlog, then the bare consumer drains the same records ──
@@ -284,21 +346,35 @@ async function main(): Promise<void> {
       }
     },
   });
+  // Ingestion: its own processes (split), or the engine's process (single).
+  const ingest: Proc[] = [];
+  for (let i = 0; i < INGEST_PROCESSES; i++) ingest.push(await startService('ingest'));
+  if (!ingest.length) ingest.push(engine);
+  say(`ingestion on ${ingest.map((p) => `${p.role}:${p.port}`).join(', ')}`);
   await sleep(3_000); // the watcher joins
 
+  // Keep-alive connections to each ingestion process, deliveries round-robin over them (as a load balancer would).
+  const pools = ingest.map((p) => new Pool(`http://127.0.0.1:${p.port}`, { connections: CONCURRENCY * 2, pipelining: 1 }));
+  let rr = 0;
   const post = async (readings: unknown[]) => {
-    const res = await fetch(`${base}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ readings }) });
-    const body = (await res.json()) as { accepted?: number };
-    if (!res.ok) throw new Error(`ingestion ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+    const pool = pools[rr++ % pools.length];
+    const res = await pool.request({ method: 'POST', path: '/telemetry', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ readings }) });
+    const body = (await res.body.json()) as { accepted?: number };
+    if (res.statusCode !== 200) throw new Error(`ingestion ${res.statusCode} ${JSON.stringify(body).slice(0, 200)}`);
     return body.accepted ?? 0;
   };
   const nextBatch = (n = BATCH) => nextReadings(n).map((x) => x.reading);
 
-  const samples: { t: number; rss: number; heapUsed: number }[] = [];
-  const sample = () => {
-    const m = process.memoryUsage();
-    samples.push({ t: performance.now(), rss: m.rss, heapUsed: m.heapUsed });
-  };
+  /** Memory of the service's processes (their own /metrics), summed: what the deployment holds. */
+  const samples: { t: number; rss: number; heapUsed: number; byProcess: Record<string, { rss: number; heap: number }> }[] = [];
+  const sample = () =>
+    void Promise.all(procs.map(async (p) => [p, await scrape(p.port)] as const)).then((all) => {
+      const byProcess: Record<string, { rss: number; heap: number }> = {};
+      const one = (m: Map<string, number>, name: string) => [...m].find(([k]) => k === name || k.startsWith(`${name}{`))?.[1] ?? 0;
+      for (const [p, m] of all) byProcess[`${p.role}:${p.port}`] = { rss: one(m, 'process_resident_memory_bytes'), heap: one(m, 'nodejs_heap_size_used_bytes') };
+      const v = Object.values(byProcess);
+      samples.push({ t: performance.now(), rss: v.reduce((a, x) => a + x.rss, 0), heapUsed: v.reduce((a, x) => a + x.heap, 0), byProcess });
+    });
 
   /** Holds `rate` readings/s (+ SOS presses) for `seconds`; returns what it sent. */
   const steady = async (rate: number, seconds: number, sosPerSec: number) => {
@@ -354,7 +430,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       cpus: cpus().length,
-      config: { devices: DEVICES, seconds: MEMORY_SECONDS, readingsPerSec: MEMORY_RATE, batch: BATCH },
+      config: { topology: TOPOLOGY, ingestProcesses: INGEST_PROCESSES, nodeFlags: CHILD_FLAGS.join(' '), devices: DEVICES, seconds: MEMORY_SECONDS, readingsPerSec: MEMORY_RATE, batch: BATCH },
       readingsSent: sentReadings,
       readingsEvaluated: evaluated,
       rssMb: { at10pct: q('rssMb', 0.1), at50pct: q('rssMb', 0.5), at90pct: q('rssMb', 0.9), peak: Math.max(...series.map((x) => x.rssMb)), slopeSecondHalfMbPerMin: perMin('rssMb') },
@@ -364,7 +440,13 @@ async function main(): Promise<void> {
         memoryFlat: perMin('heapMb') < 1 && q('rssMb', 0.9) <= q('rssMb', 0.5) * 1.1,
       },
       series,
-      note: 'One process (load generator, HTTP ingestion, rule engine) on a shared 2-core machine; the heap includes the generator’s own state.',
+      byProcess: Object.fromEntries(
+        Object.keys(samples[0]?.byProcess ?? {}).map((name) => {
+          const at = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))]?.byProcess[name];
+          return [name, { rssMb: { at10pct: mb(at(0.1)?.rss ?? 0), at50pct: mb(at(0.5)?.rss ?? 0), at90pct: mb(at(0.9)?.rss ?? 0) }, heapMb: { at10pct: mb(at(0.1)?.heap ?? 0), at50pct: mb(at(0.5)?.heap ?? 0), at90pct: mb(at(0.9)?.heap ?? 0) } }];
+        }),
+      ),
+      note: `Memory of the service's processes (${procs.map((p) => p.role).join(' + ')}, summed; each from its own /metrics), the load generator in a separate process, on a shared 2-core machine with Kafka and FerretDB.`,
     };
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
@@ -404,8 +486,12 @@ async function main(): Promise<void> {
     say(`phase 2: ${SECONDS} s at ${rate} readings/s with ${SOS_PER_SEC} SOS presses/s`);
     // The engine's own histogram of ingestion → rule evaluation, to split the latency in two.
     const lagBuckets = async () => {
-      const m = (await register.getSingleMetric('yiyang_rule_lag_seconds')?.get()) as { values: { value: number; labels: { le?: string | number }; metricName?: string }[] } | undefined;
-      return new Map((m?.values ?? []).filter((v) => v.metricName?.endsWith('_bucket')).map((v) => [String(v.labels.le), v.value]));
+      const out = new Map<string, number>();
+      for (const [k, v] of await scrape(engine.port)) {
+        const m = /^yiyang_rule_lag_seconds_bucket\{.*le="([^"]+)"/.exec(k);
+        if (m) out.set(m[1], (out.get(m[1]) ?? 0) + v);
+      }
+      return out;
     };
     const lagBefore = await lagBuckets();
     const sampler = setInterval(sample, 1_000);
@@ -442,7 +528,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       cpus: cpus().length,
-      config: { sosPerSec: SOS_PER_SEC, devices: DEVICES, backlog: BACKLOG, seconds: SECONDS, batch: BATCH, concurrency: CONCURRENCY, targetRate: TARGET, readingsPerRecord: 1 },
+      config: { topology: TOPOLOGY, ingestProcesses: INGEST_PROCESSES, nodeFlags: CHILD_FLAGS.join(' '), sosPerSec: SOS_PER_SEC, devices: DEVICES, backlog: BACKLOG, seconds: SECONDS, batch: BATCH, concurrency: CONCURRENCY, targetRate: TARGET, readingsPerRecord: 1 },
       targets: { readingsPerSec: TARGET, vsBare: 0.5, p99Ms: 250 },
       phase0,
       phase1,
@@ -453,7 +539,10 @@ async function main(): Promise<void> {
         vsBare: (phase0?.['engineVsBare'] ?? 0) >= 0.5,
         latency: phase2.latencyMs.p99 !== null && phase2.latencyMs.p99 <= 250,
       },
-      note: 'One process on a shared 2-core machine: load generator, HTTP ingestion, rule engine and the bare consumer compete for the same CPUs with the broker and the database; other helpers were working at the same time.',
+      note:
+        TOPOLOGY === 'split'
+          ? `The service as ${INGEST_PROCESSES} ingest process(es) + 1 engine process (MONITORING_ROLE), the load generator, alert watcher and bare consumer in the bench's own process, with Kafka and FerretDB on a shared 2-core machine.`
+          : 'The service as one process (MONITORING_ROLE=all: ingestion and engine together), the load generator, alert watcher and bare consumer in the bench process, with Kafka and FerretDB on a shared 2-core machine.',
     };
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
@@ -462,7 +551,8 @@ async function main(): Promise<void> {
 
   await alerts.disconnect();
   await admin.disconnect();
-  await app.close();
+  await Promise.all(pools.map((p) => p.close()));
+  await stopServices();
   await db.dropDatabase().catch(() => undefined);
   await mongo.close();
 }

@@ -2,12 +2,24 @@ import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * What one process of the service runs (same code, same image; docs/adr/0009-monitoring.md):
+ * - `all` (default): everything — one process is a whole monitoring service.
+ * - `ingest`: only `POST /telemetry` (vendor keys, the device directory, the telemetry producer);
+ *   no consumer group, no alert or figures state. Scaled with the vendors' traffic.
+ * - `engine`: everything except `POST /telemetry` — the rule engine and alert lifecycle, the
+ *   figures, the device/alert/dashboard API. Scaled with the telemetry topic's partitions.
+ */
+export const MonitoringRoleSchema = z.enum(['all', 'ingest', 'engine']);
+export type MonitoringRole = z.infer<typeof MonitoringRoleSchema>;
+
 export const SERVICE = {
   service: 'monitoring',
   defaultPort: 3004,
   title: 'Yiyang monitoring (颐养 安全监测)',
   description: 'Devices, telemetry ingestion, alert rules and lifecycle, supervision figures.',
   config: z.object({
+    MONITORING_ROLE: MonitoringRoleSchema.default('all'),
     /** Seconds to acknowledge an alert, by severity, before it escalates one step. */
     ALERT_ACK_SECONDS_CRITICAL: seconds(120),
     ALERT_ACK_SECONDS_HIGH: seconds(600),

@@ -40,7 +40,8 @@ const FULL_REFRESH_EVERY = 20;
 @Injectable()
 export class DeviceDirectory implements OnModuleInit, OnApplicationShutdown {
   private readonly byId = new Map<string, DeviceInfo>();
-  private readonly byExternal = new Map<string, string>();
+  /** vendorId → (vendor's own id → deviceId): two lookups, no key string built per reading. */
+  private readonly byExternal = new Map<string, Map<string, string>>();
   private readonly byElder = new Map<string, Set<string>>();
   private refreshedUntil = new Date(0);
   private timer?: NodeJS.Timeout;
@@ -72,7 +73,7 @@ export class DeviceDirectory implements OnModuleInit, OnApplicationShutdown {
   }
 
   byVendor(vendorId: string, externalId: string): DeviceInfo | undefined {
-    const id = this.byExternal.get(`${vendorId}\u0000${externalId}`);
+    const id = this.byExternal.get(vendorId)?.get(externalId);
     return id === undefined ? undefined : this.byId.get(id);
   }
 
@@ -112,7 +113,12 @@ export class DeviceDirectory implements OnModuleInit, OnApplicationShutdown {
     if (previous && previous.version > info.version) return;
     if (previous?.elderId) this.byElder.get(previous.elderId)?.delete(info.deviceId);
     this.byId.set(info.deviceId, info);
-    this.byExternal.set(`${info.vendorId}\u0000${info.externalId}`, info.deviceId);
+    let ofVendor = this.byExternal.get(info.vendorId);
+    if (!ofVendor) this.byExternal.set(info.vendorId, (ofVendor = new Map()));
+    if (previous && (previous.vendorId !== info.vendorId || previous.externalId !== info.externalId) && this.byExternal.get(previous.vendorId)?.get(previous.externalId) === info.deviceId) {
+      this.byExternal.get(previous.vendorId)?.delete(previous.externalId);
+    }
+    ofVendor.set(info.externalId, info.deviceId);
     if (info.elderId && info.active) {
       const set = this.byElder.get(info.elderId) ?? new Set<string>();
       set.add(info.deviceId);

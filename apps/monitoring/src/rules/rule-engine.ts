@@ -19,7 +19,7 @@ import {
   type Effect,
   type ElderActivityState,
 } from './domain/rules';
-import { DeviceRuleStateDoc, ElderRuleStateDoc, RuleSnapshotDoc, snapshotColumns, snapshotEntries, type SnapshotEntry } from './rule-state.schema';
+import { DeviceRuleStateDoc, ElderRuleStateDoc, RuleSnapshotDoc, packSnapshot, snapshotEntries, type SnapshotEntry } from './rule-state.schema';
 import { ThresholdsService } from './thresholds.service';
 
 /**
@@ -124,7 +124,6 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
   async onReadings(batch: EventBatch<PayloadOf<typeof TelemetryReadings>>): Promise<void> {
     const now = Date.now();
     await this.adoptPartition(batch);
-    const effects: { device: DeviceInfo; effect: Effect; readings: readonly TelemetryReading[]; correlationId: string }[] = [];
     const durable = new Map<string, LiveDevice>();
     const inactivityElders = new Set<string>();
     let unbound = 0;
@@ -148,13 +147,15 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
           continue;
         }
         evaluated++;
-        for (const effect of outcome.effects) effects.push({ device, effect, readings, correlationId: envelope.correlationId });
+        // Alerts at once, in reading order, before the rest of the batch is evaluated (rare; an SOS
+        // must not wait for thousands of other readings), and before the state that records them.
+        for (const effect of outcome.effects) await this.apply(device, effect, readings, envelope.correlationId);
         stored ||= outcome.durable;
         if (outcome.activityAt !== null && device.elderId) {
           if (outcome.activityAt > state.lastActivityAt) state.lastActivityAt = outcome.activityAt;
           const cleared = this.activity(device.elderId, outcome.activityAt);
           if (cleared) {
-            effects.push({ device, effect: cleared, readings, correlationId: envelope.correlationId });
+            await this.apply(device, cleared, readings, envelope.correlationId);
             inactivityElders.add(device.elderId);
           }
         }
@@ -166,8 +167,7 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
     if (duplicates) readingsEvaluated.inc({ outcome: 'duplicate' }, duplicates);
     if (evaluated) readingsEvaluated.inc({ outcome: 'evaluated' }, evaluated);
 
-    // Alerts first, then the state that records them (see the class comment). Rare: one by one.
-    for (const { device, effect, readings, correlationId } of effects) await this.apply(device, effect, readings, correlationId);
+    // The alerts are stored (above); now the state that records them (see the class comment).
     await this.saveDevices(durable);
     for (const elderId of inactivityElders) await this.saveElder(elderId);
   }
@@ -276,7 +276,7 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
     const collection = this.snapshots.collection;
     const known = this.snapshotVersions.get(partition);
     if (known !== undefined) {
-      const doc = { ...snapshotColumns(list.map(([id, s]) => [id, s.lastSeenAt, s.battery, s.batteryAt, s.lastActivityAt])), version: known + 1, updatedAt: new Date() };
+      const doc = { ...packSnapshot(list.map(([id, s]): SnapshotEntry => [id, s.lastSeenAt, s.battery, s.batteryAt, s.lastActivityAt])), version: known + 1, updatedAt: new Date() };
       const result = await collection.replaceOne({ _id, version: known } as never, doc as never);
       if (result.modifiedCount > 0) {
         this.snapshotVersions.set(partition, known + 1);
@@ -299,7 +299,7 @@ export class RuleEngine implements OnModuleInit, OnApplicationShutdown {
         ]);
       }
       const version = current?.version ?? 0;
-      const doc = { ...snapshotColumns(merged.values()), version: version + 1, updatedAt: new Date() };
+      const doc = { ...packSnapshot(merged.values()), version: version + 1, updatedAt: new Date() };
       try {
         const result = await collection.replaceOne({ _id, version } as never, doc as never, { upsert: true });
         if (result.modifiedCount + result.upsertedCount > 0) {

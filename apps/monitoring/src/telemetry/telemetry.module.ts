@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { DevicesModule } from '../devices/devices.module';
+import { DeviceDirectoryModule } from '../devices/device-directory.module';
 import { VendorsModule } from '../vendors/vendors.module';
 import { IngestionService } from './ingestion.service';
 import { TelemetryPublisher } from './telemetry-publisher';
 import { TelemetryController } from './telemetry.controller';
 
 @Module({
-  imports: [DevicesModule, VendorsModule],
+  imports: [DeviceDirectoryModule, VendorsModule],
   controllers: [TelemetryController],
   providers: [IngestionService, TelemetryPublisher],
 })
