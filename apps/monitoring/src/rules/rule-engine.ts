@@ -45,10 +45,11 @@ const ingestToRule = metric(
  *
  * What is stored, and when (docs/adr/0009-monitoring.md):
  * - Transitions are rare and stored before the batch counts as handled: an alert raised or
- *   cleared, an instant-rule trigger, any change while vitals are out of range, low battery. An
- *   alert is written BEFORE the state that says it was raised, so a crash in between replays into
- *   the same deterministic alert id — refused as a duplicate — never into a lost alert. The
- *   batch's transitions go to the database in one bulk write.
+ *   cleared, an instant-rule trigger, a reading that builds, alerts or ends a run of out-of-range
+ *   vitals, low battery. An alert is written BEFORE the state that says it was raised, so a crash
+ *   in between replays into the same deterministic alert id — refused as a duplicate — never into
+ *   a lost alert. Alerts are stored as their readings are evaluated; the batch's state
+ *   transitions go to the database afterwards in one bulk write.
  * - Monotonic facts (last seen, last activity, battery level) change with nearly every reading.
  *   They are kept in one snapshot document per telemetry partition (`rule_snapshots`), merged
  *   with `max` and rewritten every RULE_CHECKPOINT_MS — a few documents per interval however many

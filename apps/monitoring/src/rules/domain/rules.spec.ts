@@ -76,6 +76,29 @@ describe('vitals out of range for K consecutive readings', () => {
     expect(r.durable).toBe(true); // out-of-range samples in the window must survive a restart
   });
 
+  it('a run longer than the window alerts once, and only its start, its alert and its end are stored', () => {
+    const s = emptyState(T0);
+    const outcomes = Array.from({ length: 20 }, (_, i) => applyReading(s, 'SMART_WATCH', t, hr(T0 + (i + 1) * 1000, 140)));
+    expect(outcomes.flatMap((o) => raises(o.effects))).toMatchObject([{ kind: 'VITALS', episode: T0 + 1000 }]);
+    // Building toward K and the alert itself: stored. Lengthening the alerted run: not.
+    expect(outcomes.map((o) => o.durable)).toEqual([true, true, true, ...Array.from({ length: 17 }, () => false)]);
+    // The run ends: stored (a restart must not resume the old run into a new one's place).
+    expect(applyReading(s, 'SMART_WATCH', t, hr(T0 + 30_000, 80)).durable).toBe(true);
+    // A new run after the break is a new episode and alerts again.
+    const again = [31, 32, 33].map((k) => applyReading(s, 'SMART_WATCH', t, hr(T0 + k * 1000, 150)));
+    expect(again.flatMap((o) => raises(o.effects))).toMatchObject([{ kind: 'VITALS', episode: T0 + 31_000 }]);
+  });
+
+  it('after a restart from the state stored at the alert, the same run does not alert again', () => {
+    const s = emptyState(T0);
+    for (let i = 1; i <= 3; i++) applyReading(s, 'SMART_WATCH', t, hr(T0 + i * 1000, 140)); // alerted, stored
+    const stored = structuredClone({ ...s, recent: undefined });
+    for (let i = 4; i <= 12; i++) applyReading(s, 'SMART_WATCH', t, hr(T0 + i * 1000, 140)); // not stored
+    const restarted = { ...emptyState(T0), ...stored, recent: emptyState(T0).recent };
+    const next = applyReading(restarted, 'SMART_WATCH', t, hr(T0 + 13_000, 140));
+    expect(raises(next.effects)).toEqual([]);
+  });
+
   it('in-range readings of a healthy device need no write', () => {
     const s = emptyState(T0);
     expect(applyReading(s, 'SMART_WATCH', t, hr(T0 + 1000, 72)).durable).toBe(false);

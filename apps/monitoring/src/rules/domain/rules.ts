@@ -208,7 +208,13 @@ export function applyReading(state: DeviceRuleState, deviceKind: DeviceKind, t: 
     const hadOut = anyOut(state.vitals);
     const outcome = applyVitals(state, t, r);
     if (outcome) effects.push(outcome);
-    durable ||= hadOut || anyOut(state.vitals);
+    // Out-of-range samples in the window must survive a restart (the count toward K), and so must
+    // the end of a run. A reading that only lengthens a run already alerted — stored when it
+    // alerted, with its episode — changes no decision a restart could make differently (the
+    // stored window still ends in that run, so replaying resumes it under the same episode): not
+    // stored, or every reading of an elder whose vitals stay out of range for hours is a write.
+    const lengthensAlertedRun = outcome === null && vitalsSampleOut(state, r.at) && inAlertedRun(state, t);
+    durable ||= !lengthensAlertedRun && (hadOut || anyOut(state.vitals));
   }
 
   if (r.battery !== undefined && r.at >= state.batteryAt) {
@@ -243,6 +249,33 @@ function instantReason(r: TelemetryReading): string {
   }
 }
 
+/** The sample measured at `at` is in the window and out of range. */
+function vitalsSampleOut(state: DeviceRuleState, at: number): boolean {
+  for (let i = state.vitals.length - 1; i >= 0; i--) if (state.vitals[i].at === at) return state.vitals[i].out !== null;
+  return false;
+}
+
+/** Where the run of out-of-range samples at the end of the window starts (the window's length: none). */
+function runStart(list: readonly VitalsSample[]): number {
+  let start = list.length;
+  while (start > 0 && list[start - 1].out !== null) start--;
+  return start;
+}
+
+/**
+ * The window ends in a run of K or more that has alerted: its first sample is the stored episode,
+ * or the run fills the whole (trimmed) window and began no later than its first sample — a run
+ * reaches K while its start is still in the window (K ≤ half the window), and alerts then.
+ */
+function inAlertedRun(state: DeviceRuleState, t: Thresholds): boolean {
+  const list = state.vitals;
+  const start = runStart(list);
+  if (list.length - start < t.consecutive || state.vitalsEpisode === null) return false;
+  return list[start].at === state.vitalsEpisode || (start === 0 && list.length >= vitalsWindow(t) && state.vitalsEpisode <= list[0].at);
+}
+
+const vitalsWindow = (t: Thresholds) => Math.max(2 * t.consecutive, 6);
+
 function applyVitals(state: DeviceRuleState, t: Thresholds, r: TelemetryReading): Effect | null {
   const vitals = r.vitals as Vitals;
   const sample: VitalsSample = { at: r.at, vitals, out: vitalsOutOfRange(vitals, t) };
@@ -252,16 +285,18 @@ function applyVitals(state: DeviceRuleState, t: Thresholds, r: TelemetryReading)
   while (i > 0 && list[i - 1].at > sample.at) i--;
   if (i > 0 && list[i - 1].at === sample.at) list[i - 1] = sample;
   else list.splice(i, 0, sample);
-  const keep = Math.max(2 * t.consecutive, 6);
+  const keep = vitalsWindow(t);
   if (list.length > keep) list.splice(0, list.length - keep);
 
   // The run of out-of-range readings at the end (by measurement time).
-  let start = list.length;
-  while (start > 0 && list[start - 1].out !== null) start--;
+  const start = runStart(list);
   const run = list.length - start;
   if (run < t.consecutive) return null;
   const episode = list[start].at;
   if (state.vitalsEpisode === episode) return null; // this run already alerted
+  // A run longer than the window: its start was trimmed, so `episode` moved with the window; the
+  // run alerted when it reached K (under an episode no later than the window's first sample).
+  if (inAlertedRun(state, t)) return null;
   // A run that began before an earlier alerted run ended is the same episode seen late.
   if (state.vitalsEpisode !== null && episode < state.vitalsEpisode) return null;
   state.vitalsEpisode = episode;
