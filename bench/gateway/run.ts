@@ -20,15 +20,18 @@
  *   autocannon (comparison) in this Node process, as before — on a 2-core machine it takes about a
  *             core of its own at the hello server's rate, which caps the single-process targets
  *             differently from the multi-process ones.
- * Two passes per target and generator: saturation (BENCH_CONNECTIONS connections, req/s and p99)
- * and a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway→stub ÷ hello
+ * Per target and generator: saturation (BENCH_CONNECTIONS connections, req/s and p99) in
+ * BENCH_ROUNDS rounds with the targets taking turns (median round reported, every round kept), then
+ * a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway→stub ÷ hello
  * at saturation with bombardier (target ≥ 0.25×); gateway ÷ direct shows the gateway's share with
  * the real registry behind it. Results: bench/results/gateway.json. A measurement, not a gate; the
  * machine is shared, so figures vary.
  *
  *   node -r @swc-node/register bench/gateway/run.ts
- * Env: BENCH_SECONDS (10)  BENCH_CONNECTIONS (32)  BENCH_RATE (500)  BENCH_OUT (bench/results/gateway.json)
+ * Env: BENCH_SECONDS (10)  BENCH_ROUNDS (3)  BENCH_CONNECTIONS (32)  BENCH_RATE (500)  BENCH_OUT (bench/results/gateway.json)
  *      BENCH_GENERATORS (bombardier,autocannon)  BENCH_TARGETS (all)  BOMBARDIER (path to a binary)
+ *      BENCH_PROFILE_DIR (CPU profile of the gateway→stub process during its saturation pass;
+ *      summarise with `node bench/gateway/profile-summary.cjs <file>`)
  */
 import 'reflect-metadata';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -43,11 +46,15 @@ process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const RATE = Number(process.env['BENCH_RATE'] ?? 500);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const OUT = path.resolve(ROOT, process.env['BENCH_OUT'] ?? 'bench/results/gateway.json');
 const SECRET = 'yiyang-local-development-internal-token-secret';
 const GENERATORS = (process.env['BENCH_GENERATORS'] ?? 'bombardier,autocannon').split(',').map((g) => g.trim()) as Generator[];
 const TARGETS = process.env['BENCH_TARGETS']?.split(',').map((t) => t.trim());
 type Generator = 'bombardier' | 'autocannon';
+/** Where to write a CPU profile of the gateway→stub process during its saturation pass (see cpu-profile.cjs). */
+const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'];
+const PROFILE_ARGS = PROFILE_DIR ? ['-r', path.join(__dirname, 'cpu-profile.cjs')] : [];
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [bench] ${line}\n`);
 
 const BARE_PROXY = `const { Pool } = require('undici'); const pool = new Pool(process.env.UPSTREAM, { connections: 64 }); require('node:http').createServer(async (req, res) => { const r = await pool.request({ method: req.method, path: req.url, headers: { authorization: req.headers.authorization ?? '' } }); const body = Buffer.from(await r.body.arrayBuffer()); res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'], 'content-length': body.length }); res.end(body); }).listen(Number(process.env.PORT), '127.0.0.1');`;
@@ -131,6 +138,7 @@ async function loadBombardier(binary: string, url: string, headers: Record<strin
 
 async function main(): Promise<void> {
   const children: ChildProcess[] = [];
+  const gatewayChildren = new Map<string, ChildProcess>();
   const dbBase = `bench_gateway_${Date.now().toString(36)}`;
   try {
     say('starting hello, registry and gateway (each its own process)');
@@ -141,7 +149,7 @@ async function main(): Promise<void> {
     children.push(registry.child);
     const startGateway = async (registryUrl: string) => {
       const port = await freePort();
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/gateway/src/main.ts'], {
+      const child = spawn(process.execPath, [...PROFILE_ARGS, '-r', '@swc-node/register', 'apps/gateway/src/main.ts'], {
         cwd: ROOT,
         env: {
           ...process.env,
@@ -162,6 +170,7 @@ async function main(): Promise<void> {
       children.push(child);
       const url = `http://127.0.0.1:${port}`;
       await waitHttp(`${url}/health/live`, child);
+      gatewayChildren.set(url, child);
       return url;
     };
     await waitHttp(`http://127.0.0.1:${helloPort}/`, hello);
@@ -199,16 +208,34 @@ async function main(): Promise<void> {
     const bombardier = GENERATORS.includes('bombardier') ? bombardierBinary() : '';
     const load = (generator: Generator, url: string, headers: Record<string, string>, seconds: number, rate?: number) =>
       generator === 'bombardier' ? loadBombardier(bombardier, url, headers, seconds, rate) : loadAutocannon(url, headers, seconds, rate);
-    type Runs = Record<string, { saturation: Pass; fixedRate: Pass }>;
+    type Runs = Record<string, { saturation: Pass; saturationRounds: number[]; fixedRate: Pass }>;
     const results = Object.fromEntries(GENERATORS.map((g) => [g, {} as Runs])) as Record<Generator, Runs>;
-    for (const [name, url, headers] of targets) {
-      if (TARGETS && !TARGETS.includes(name)) continue;
+    const chosen = targets.filter(([name]) => !TARGETS || TARGETS.includes(name));
+    for (const [, url, headers] of chosen) for (const generator of GENERATORS) await load(generator, url, headers, Math.min(SECONDS, 3)); // warm-up (JIT, pools, caches) — not recorded
+    // Saturation in ROUNDS rounds, the targets taking turns inside each round: on a shared machine the
+    // load from other work changes within minutes, and measuring each target once, one after the
+    // other, compared targets under different conditions. Each target's figure is its median round.
+    const rounds = Object.fromEntries(GENERATORS.map((g) => [g, {} as Record<string, Pass[]>])) as Record<Generator, Record<string, Pass[]>>;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url, headers] of chosen) {
+        for (const generator of GENERATORS) {
+          // BENCH_PROFILE_DIR: the gateway→stub process profiles its first saturation pass.
+          const profiled = PROFILE_DIR && round === 0 && name === 'gatewayToStub' && generator === GENERATORS[0] ? gatewayChildren.get(stubGatewayUrl) : undefined;
+          profiled?.kill('SIGWINCH');
+          const pass = await load(generator, url, headers, SECONDS);
+          profiled?.kill('SIGWINCH');
+          (rounds[generator][name] ??= []).push(pass);
+          say(`round ${round + 1}/${ROUNDS} ${name} [${generator}]: ${pass.requestsPerSecond} req/s p99 ${pass.p99ms} ms`);
+        }
+      }
+    }
+    for (const [name, url, headers] of chosen) {
       for (const generator of GENERATORS) {
-        await load(generator, url, headers, Math.min(SECONDS, 3)); // warm-up (JIT, pools, caches) — not recorded
-        const saturation = await load(generator, url, headers, SECONDS);
+        const passes = rounds[generator][name];
+        const saturation = [...passes].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((passes.length - 1) / 2)];
         const fixedRate = await load(generator, url, headers, SECONDS, RATE);
-        results[generator][name] = { saturation, fixedRate };
-        say(`${name} [${generator}]: saturation ${saturation.requestsPerSecond} req/s p99 ${saturation.p99ms} ms; at ${RATE} req/s → ${fixedRate.requestsPerSecond} req/s p99 ${fixedRate.p99ms} ms (non-2xx ${saturation.non2xx + fixedRate.non2xx}, errors ${saturation.errors + fixedRate.errors})`);
+        results[generator][name] = { saturation, saturationRounds: passes.map((p) => p.requestsPerSecond), fixedRate };
+        say(`${name} [${generator}]: saturation ${saturation.requestsPerSecond} req/s p99 ${saturation.p99ms} ms (median of ${passes.map((p) => p.requestsPerSecond).join(', ')}); at ${RATE} req/s → ${fixedRate.requestsPerSecond} req/s p99 ${fixedRate.p99ms} ms (non-2xx ${passes.reduce((n, p) => n + p.non2xx, 0) + fixedRate.non2xx}, errors ${passes.reduce((n, p) => n + p.errors, 0) + fixedRate.errors})`);
       }
     }
     const ratio = (runs: Runs, a: string, b: string) =>
@@ -219,11 +246,14 @@ async function main(): Promise<void> {
       gatewayOverDirect: ratio(runs, 'gateway', 'direct'),
       bareProxyOverHello: ratio(runs, 'bareProxy', 'hello'),
       gatewayToStubOverBareProxy: ratio(runs, 'gatewayToStub', 'bareProxy'),
+      // the same ratio within each round (the two passes ran minutes apart at most)
+      gatewayToStubOverHelloByRound:
+        runs['gatewayToStub'] && runs['hello'] ? runs['gatewayToStub'].saturationRounds.map((rps, i) => Math.round((rps / runs['hello'].saturationRounds[i]) * 1000) / 1000) : null,
     });
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, loadAverage1m: loadavg()[0], note: 'shared machine; other helpers were running tests at the same time' },
-      settings: { seconds: SECONDS, connections: CONNECTIONS, fixedRate: RATE, generators: GENERATORS, request: 'GET /api/v1/regions (registry list of the caller\'s region subtree, authenticated)' },
+      settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, fixedRate: RATE, generators: GENERATORS, request: 'GET /api/v1/regions (registry list of the caller\'s region subtree, authenticated)' },
       primary: GENERATORS[0],
       results,
       ratios: Object.fromEntries(GENERATORS.map((g) => [g, ratios(results[g])])),

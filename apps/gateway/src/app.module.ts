@@ -10,6 +10,7 @@ import { UsersService } from './accounts/users.service';
 import { AuditController } from './audit/audit.controller';
 import { GatewayAuditEntry, GatewayAuditEntrySchema } from './audit/audit.schema';
 import { AuditService } from './audit/audit.service';
+import { RateLimits } from './http/rate-limit';
 import { OpenApiService } from './openapi/openapi.service';
 import { ProxyService } from './proxy/proxy.service';
 import { FORWARDED_ROUTES } from './proxy/request-log';
@@ -33,7 +34,7 @@ export class GatewayModule {
         ]),
       ],
       controllers: [AuthController, MeController, UsersController, AuditController],
-      providers: [Authenticator, SignedInGuard, AccountsService, UsersService, AuditService, Upstreams, ProxyService, OpenApiService],
+      providers: [Authenticator, RateLimits, SignedInGuard, AccountsService, UsersService, AuditService, Upstreams, ProxyService, OpenApiService],
     };
   }
 }

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,6 +10,7 @@ import { GatewayModule } from './app.module';
 import { languageOf, STATUS_PROBLEMS } from './http/problems';
 import { configureGateway } from './http/setup';
 import { OpenApiService } from './openapi/openapi.service';
+import type { FastPath } from './proxy/fast-path';
 import { SERVICE } from './service';
 
 /**
@@ -20,7 +21,31 @@ import { SERVICE } from './service';
  */
 export async function createGatewayApp(env?: Record<string, string>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const trustProxy = env?.['TRUST_PROXY'] ?? process.env['TRUST_PROXY'];
+  // Each request is first offered to the direct read path (proxy/fast-path.ts) — set once the app
+  // is configured — and otherwise handed to Fastify as usual.
+  const front: { fastPath?: FastPath } = {};
   const adapter = new FastifyAdapter({
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void, opts: FastifyServerOptions & { http?: ServerOptions }) => {
+      const server = createServer(opts.http ?? {}, (req: IncomingMessage, res: ServerResponse) => {
+        const fastPath = front.fastPath;
+        let taken = false;
+        if (fastPath) {
+          try {
+            taken = fastPath.take(req, res);
+          } catch (error) {
+            // Nothing is written before a request is taken: Fastify answers it instead.
+            fastPath.log.error({ err: error, correlationId: correlationIdOf(req) }, 'direct read path failed; handed to Fastify');
+          }
+        }
+        if (!taken) handler(req, res);
+      });
+      // What Fastify does to the server it creates itself (fastify/lib/server.js).
+      server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = opts.requestTimeout ?? 0;
+      server.setTimeout(opts.connectionTimeout ?? 0);
+      if ((opts.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket as number;
+      return server;
+    },
     bodyLimit: 1_048_576,
     trustProxy: trustProxy ? trustProxy.split(',').map((s) => s.trim()) : false,
     genReqId: (req: unknown) => correlationIdOf(req as IncomingMessage),
@@ -42,7 +67,8 @@ export async function createGatewayApp(env?: Record<string, string>, options: { 
     ...(options.logger === false ? { logger: false } : {}),
   });
   configureServiceApp(app, SERVICE);
-  await configureGateway(app);
+  front.fastPath = await configureGateway(app, { trustProxy: !!trustProxy });
+  FAST_PATHS.set(app, front.fastPath);
   const openApi = app.get(OpenApiService);
   SwaggerModule.setup('api/docs', app, () => openApi.document(), {
     jsonDocumentUrl: 'api/docs/openapi.json',
@@ -56,6 +82,10 @@ export async function createGatewayApp(env?: Record<string, string>, options: { 
   openApi.start(own);
   return app;
 }
+
+const FAST_PATHS = new WeakMap<object, FastPath>();
+/** The app's direct read path (tests switch it off to compare both paths, and count what it took). */
+export const fastPathOf = (app: NestFastifyApplication): FastPath | undefined => FAST_PATHS.get(app);
 
 export async function runGateway(): Promise<void> {
   try {

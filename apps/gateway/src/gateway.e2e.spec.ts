@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { request as undiciRequest } from 'undici';
+import { fastPathOf } from './bootstrap';
 import { ALL_ROLES, ROUTE_RULES } from './proxy/route-matrix';
 import { UPSTREAMS } from './proxy/routing';
 import { ApiError, client, LUBEI, LUBEI_COMMUNITY, LUNAN, PASSWORD, seedScenario, type Scenario } from './testing/scenario';
@@ -340,6 +341,21 @@ describe('gateway with the real services behind it', () => {
         const limited = await strict.inject({ method: 'GET', url: '/api/v1/regions', headers: { 'accept-language': 'en' } });
         expect(limited.json()).toMatchObject({ code: 'GATEWAY.RATE_LIMITED' });
         expect(limited.headers['retry-after']).toBeDefined();
+
+        // Over real HTTP, where signed-in reads are answered in front of Fastify: the same counters.
+        await strict.listen(0, '127.0.0.1');
+        const url = `http://127.0.0.1:${(strict.getHttpServer().address() as { port: number }).port}/api/v1/regions`;
+        const fetched: number[] = [];
+        let last: Response | undefined;
+        for (let i = 0; i < 7; i++) {
+          last = await fetch(url, { headers: { authorization: `Bearer ${s.lubei.tokens.assessor}`, 'accept-language': 'en' } });
+          fetched.push(last.status);
+          if (i === 0) expect(last.headers.get('x-ratelimit-limit')).toBe('5');
+        }
+        expect(fetched).toEqual([200, 200, 200, 200, 200, 429, 429]);
+        expect(fastPathOf(strict)!.taken).toBeGreaterThanOrEqual(3);
+        expect(last!.headers.get('retry-after')).toBeDefined();
+        expect(await last!.json()).toMatchObject({ code: 'GATEWAY.RATE_LIMITED' });
       } finally {
         await strict.close();
       }
@@ -371,6 +387,56 @@ describe('gateway with the real services behind it', () => {
         expect(await res.text()).not.toContain('root:');
       }
       expect((await raw('GET', '/api/v2/elders')).status).toBe(404);
+    });
+
+    it('answers signed-in reads directly (in front of Fastify) with the same status, body, headers and error shape as the Fastify path', async () => {
+      const fastPath = fastPathOf(stack.gateway)!;
+      const token = s.lubei.tokens.admin;
+      const both = async (p: string, headers: Record<string, string> = {}) => {
+        await api('GET', p, token); // the token and its session are known from here on
+        const before = fastPath.taken;
+        const direct = await api('GET', p, token, undefined, { 'x-correlation-id': `direct-${tag}`, ...headers });
+        const tookDirect = fastPath.taken - before;
+        fastPath.enabled = false;
+        try {
+          const viaFastify = await api('GET', p, token, undefined, { 'x-correlation-id': `direct-${tag}`, ...headers });
+          return { direct, viaFastify, tookDirect, taken: fastPath.taken - before };
+        } finally {
+          fastPath.enabled = true;
+        }
+      };
+      const varying = new Set(['date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'keep-alive']);
+      const comparable = (res: Response) => [...res.headers].filter(([name]) => !varying.has(name));
+
+      const list = await both('/regions');
+      expect(list.tookDirect).toBe(1);
+      expect(list.taken).toBe(1);
+      expect(list.direct.status).toBe(200);
+      expect(await list.direct.text()).toBe(await list.viaFastify.text());
+      expect(comparable(list.direct)).toEqual(comparable(list.viaFastify));
+      expect(list.direct.headers.get('x-correlation-id')).toBe(`direct-${tag}`);
+      expect(list.direct.headers.get('vary')).toBe('Origin'); // CORS origins are configured in this stack
+      expect(list.direct.headers.get('access-control-expose-headers')).toContain('x-correlation-id');
+      expect(list.direct.headers.get('x-ratelimit-limit')).toBeTruthy();
+
+      // A service's refusal (unknown elder), rewritten into the public shape in the caller's language, on both paths.
+      const missing = await both('/elders/no-such-elder', { 'accept-language': 'zh-CN' });
+      expect(missing.tookDirect).toBe(1);
+      expect([400, 404]).toContain(missing.direct.status);
+      expect(missing.direct.status).toBe(missing.viaFastify.status);
+      const body = await missing.direct.json();
+      expect(body).toEqual(await missing.viaFastify.json());
+      expect(body).toMatchObject({ code: expect.stringMatching(/^[A-Z]+\./), correlationId: `direct-${tag}` });
+      expect(comparable(missing.direct)).toEqual(comparable(missing.viaFastify));
+
+      // What it must not answer itself goes to Fastify: audited reveal, CORS, writes, refused roles, no token.
+      const before = fastPath.taken;
+      expect((await api('GET', `/elders/${s.lubei.elderId}?reveal=idCardNumber`, s.lubei.tokens.operator)).status).toBe(403);
+      await api('GET', '/regions', token, undefined, { origin: 'https://console.example.gov.cn' });
+      expect((await api('GET', '/regions', s.lubei.tokens.caregiver)).status).toBe(403);
+      expect((await api('GET', '/regions')).status).toBe(401);
+      expect((await api('GET', '/regions//x', token)).status).toBe(404);
+      expect(fastPath.taken).toBe(before);
     });
 
     it('passes a roster upload (multipart CSV) through to the registry and returns its per-row error report', async () => {

@@ -45,3 +45,6 @@ const ENTRIES = Object.entries(SECURITY_HEADERS);
 export function applySecurityHeaders(res: { setHeader(name: string, value: string): unknown }): void {
   for (let i = 0; i < ENTRIES.length; i++) res.setHeader(ENTRIES[i][0], ENTRIES[i][1]);
 }
+
+/** The same table as one flat [name, value, …] list, for `res.writeHead` on the direct read path. */
+export const SECURITY_HEADER_LIST: readonly string[] = Object.freeze(ENTRIES.flat());

@@ -6,12 +6,17 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError } from '@yiyang/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Authenticator, UNKNOWN, type AuthResult } from '../access/authenticator';
+import { FastPath } from '../proxy/fast-path';
+import { appErrorBody, JSON_CONTENT_TYPE, publicErrorPayload } from '../proxy/forwarding';
 import { isImportRoute, ProxyService } from '../proxy/proxy.service';
 import { logForwarded } from '../proxy/request-log';
+import { Upstreams } from '../proxy/upstreams';
 import { consoleHandler } from './console-static';
+import { CORS_OPTIONS, corsHeadersWithoutOrigin, corsOrigins } from './cors';
 import { jsonShapeProblem } from './json-limits';
 import './limits';
-import { languageOf, toPublicError, uploadTooLarge } from './problems';
+import { RATE_DECISION, rateLimited, pushRateLimitHeaders, isRateLimited, RateLimits, type WithRateDecision } from './rate-limit';
+import { uploadTooLarge } from './problems';
 import { applySecurityHeaders } from './security-headers';
 
 const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -20,8 +25,10 @@ const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
  * Everything the gateway adds to the service kit's Fastify app, in order: strict body parsing,
  * authentication, security headers, CORS allow-list, rate limits, the public error shape, the
  * forwarding route and the console. Called before `app.init()` (plugins must see every route).
+ * Returns the direct read path (proxy/fast-path.ts), built on the same rules, for the HTTP server
+ * to offer each request to before Fastify.
  */
-export async function configureGateway(app: NestFastifyApplication): Promise<void> {
+export async function configureGateway(app: NestFastifyApplication, options: { trustProxy: boolean }): Promise<FastPath> {
   const config = app.get(ConfigService);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const authenticator = app.get(Authenticator);
@@ -85,13 +92,7 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
   fastify.addHook('onSend', (req, reply, payload, done) => {
     if (reply.statusCode < 400 || typeof payload !== 'string' || req.url.startsWith('/health')) return done(null, payload);
     if (!String(reply.getHeader('content-type') ?? '').includes('json')) return done(null, payload);
-    let body: unknown;
-    try {
-      body = JSON.parse(payload);
-    } catch {
-      body = {};
-    }
-    done(null, JSON.stringify(toPublicError(reply.statusCode, body, languageOf(req.headers['accept-language']), String(req.id))));
+    done(null, publicErrorPayload(reply.statusCode, payload, req.headers['accept-language'], String(req.id)));
   });
 
   // Security headers (OWASP API8): a constant table, see security-headers.ts for why not @fastify/helmet.
@@ -100,32 +101,27 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
     done();
   });
 
-  const origins = String(config.get('CORS_ORIGINS') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  await app.register(cors as never, {
-    origin: origins.length ? origins : false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-correlation-id', 'idempotency-key', 'if-match', 'if-none-match'],
-    exposedHeaders: ['x-correlation-id', 'retry-after', 'content-disposition', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
-    credentials: false,
-    maxAge: 600,
-  });
+  const origins = corsOrigins(String(config.get('CORS_ORIGINS') ?? ''));
+  await app.register(cors as never, { origin: origins.length ? origins : false, ...CORS_OPTIONS });
 
+  // Rate limits (OWASP API4). Sign-in and refresh: per IP, on their routes (@fastify/rate-limit,
+  // LOGIN_RATE_LIMIT). Everything else under /api/: RateLimits, per user once signed in, per IP
+  // otherwise — the same counters the direct read path uses.
   fastify.decorate('loginRateLimit', Number(config.get('RATE_LIMIT_LOGIN_PER_MINUTE')));
-  const userMax = Number(config.get('RATE_LIMIT_USER_PER_MINUTE'));
-  const ipMax = Number(config.get('RATE_LIMIT_IP_PER_MINUTE'));
   await app.register(rateLimit as never, {
-    global: true,
-    timeWindow: 60_000,
-    // Signed-in callers are limited per user (offices share one NAT address); anonymous ones per IP.
-    keyGenerator: (req: FastifyRequest) => (req.signedIn ? `user:${req.signedIn.userId}` : `ip:${req.ip}`),
-    max: (_req: FastifyRequest, key: string) => (key.startsWith('user:') ? userMax : ipMax),
-    // Probes, scrapes and the console's static files (a page load fetches a dozen) are not API calls.
-    allowList: (req: FastifyRequest) => !req.url.startsWith('/api/'),
+    global: false,
     errorResponseBuilder: (_req: FastifyRequest, context: { after: string }) =>
       new AppError('GATEWAY.RATE_LIMITED', 429, `Too many requests; try again in ${context.after}`, { messageZh: '请求过于频繁，请稍后再试' }),
+  });
+  const limits = app.get(RateLimits);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (!isRateLimited(req.url) || req.routeOptions.config?.rateLimit) return done();
+    const decision = (req.raw as WithRateDecision)[RATE_DECISION] ?? limits.hit(req.signedIn, req.ip);
+    const head: string[] = [];
+    pushRateLimitHeaders(head, decision);
+    for (let i = 0; i < head.length; i += 2) void reply.header(head[i], head[i + 1]);
+    if (!decision.exceeded) return done();
+    void reply.code(429).header('content-type', JSON_CONTENT_TYPE).send(appErrorBody(rateLimited(decision)));
   });
 
   fastify.route({ method: [...PROXY_METHODS], url: '/api/v1/*', onResponse: logForwarded, handler: async (req, reply) => {
@@ -134,6 +130,7 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
     },
   });
   const serveConsole = consoleHandler(String(config.get('CONSOLE_DIR')));
+  const fastPath = new FastPath({ authenticator, upstreams: app.get(Upstreams), limits, corsHeaders: corsHeadersWithoutOrigin(origins), trustProxy: options.trustProxy });
   fastify.route({
     method: ['GET'],
     url: '/*',
@@ -142,6 +139,7 @@ export async function configureGateway(app: NestFastifyApplication): Promise<voi
       return reply;
     },
   });
+  return fastPath;
 }
 
 declare module 'fastify' {

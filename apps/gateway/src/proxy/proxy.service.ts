@@ -4,24 +4,20 @@ import { ConfigService } from '@nestjs/config';
 import { regionPath } from '@yiyang/geo';
 import { AppError } from '@yiyang/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Authenticator } from '../access/authenticator';
 import { authFailureError, originOf } from '../access/request-context';
 import { AuditService } from '../audit/audit.service';
 import { forbidden, routeNotFound, uploadTooLarge } from '../http/problems';
 import { authorise, REVEAL_ROLES } from './route-matrix';
-import { publicPathOf, resolveRoute, type Route } from './routing';
+import { appErrorBody, forwardHeaders, isIdempotent, JSON_CONTENT_TYPE, MAX_ERROR_BODY, returnedHeaders, SMALL_BODY, upstreamFailure, UPSTREAM_RETRY_AFTER } from './forwarding';
+import { resolveRoute, type Route } from './routing';
 import { classify, Upstreams } from './upstreams';
 
 /** The one non-JSON request body the public API accepts. */
 export const IMPORT_ROUTE = { method: 'POST', path: '/api/v1/elders/import' } as const;
 export const isImportRoute = (method: string, url: string) => method === IMPORT_ROUTE.method && url.split('?')[0] === IMPORT_ROUTE.path;
 
-const FORWARDED_REQUEST_HEADERS = ['accept', 'accept-language', 'content-type', 'content-length', 'idempotency-key', 'if-match', 'if-none-match', 'user-agent'] as const;
-const RETURNED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'etag', 'last-modified', 'retry-after', 'content-length', 'x-total-count'] as const;
-const MAX_ERROR_BODY = 64 * 1024;
-const SMALL_BODY = 256 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,9 +66,9 @@ export class ProxyService {
 
     const isImport = isImportRoute(req.method, req.url);
     const body = req.rawJson ?? (isImport ? (req.body as Readable | undefined) : undefined);
-    const headers = this.forwardHeaders(req, signedIn.principal, req.headers.authorization ?? '');
+    const headers = forwardHeaders(req.headers, this.authenticator.internalTokenFor(req.headers.authorization ?? '', principal), String(req.id), req.ip, req.protocol);
     if (req.rawJson !== undefined) headers['content-length'] = String(Buffer.byteLength(req.rawJson));
-    const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT' || req.method === 'DELETE' || (req.method === 'POST' && !!req.headers['idempotency-key']);
+    const idempotent = isIdempotent(req.method, req.headers);
     const timeout = isImport ? this.importTimeoutMs : this.upstreams.timeoutMs;
 
     const res = await this.send(req, reply, route, { method: req.method as 'GET', path: route.internalUrl, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, idempotent && typeof body !== 'object');
@@ -128,13 +124,8 @@ export class ProxyService {
       if (req.uploadTooLarge) return void this.fail(reply, uploadTooLarge(Number(this.importLimit)));
       const failure = classify(error);
       this.log.warn({ service: route.service, code: (error as { code?: string }).code, correlationId: req.id }, `upstream ${failure.toLowerCase()}`);
-      void reply.header('retry-after', '5');
-      this.fail(
-        reply,
-        failure === 'TIMEOUT'
-          ? new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${route.service} service did not answer in time`, { messageZh: '服务响应超时，请稍后再试', details: { service: route.service } })
-          : new AppError('GATEWAY.SERVICE_UNAVAILABLE', 503, `The ${route.service} service is unavailable; try again shortly`, { messageZh: '服务暂时不可用，请稍后再试', details: { service: route.service } }),
-      );
+      void reply.header('retry-after', UPSTREAM_RETRY_AFTER);
+      this.fail(reply, upstreamFailure(route, error));
       return undefined;
     }
   }
@@ -142,7 +133,7 @@ export class ProxyService {
   private async relayError(req: FastifyRequest, reply: FastifyReply, route: Route, res: Dispatcher.ResponseData): Promise<void> {
     const text = await readLimited(res.body, MAX_ERROR_BODY);
     if (res.statusCode >= 500) this.log.warn({ service: route.service, status: res.statusCode, correlationId: req.id }, 'upstream error');
-    void reply.status(res.statusCode).header('content-type', 'application/json; charset=utf-8');
+    void reply.status(res.statusCode).header('content-type', JSON_CONTENT_TYPE);
     const retryAfter = res.headers['retry-after'];
     if (typeof retryAfter === 'string') void reply.header('retry-after', retryAfter);
     return void reply.send(text || JSON.stringify({}));
@@ -150,12 +141,7 @@ export class ProxyService {
 
   private relaySuccess(reply: FastifyReply, route: Route, res: Dispatcher.ResponseData): void {
     void reply.status(res.statusCode);
-    for (const name of RETURNED_RESPONSE_HEADERS) {
-      const value = res.headers[name];
-      if (value !== undefined) void reply.header(name, value);
-    }
-    const location = res.headers['location'];
-    if (typeof location === 'string') void reply.header('location', location.startsWith('/') ? (publicPathOf(route.service, location) ?? location) : location);
+    for (const [name, value] of returnedHeaders(route, res.headers)) void reply.header(name, value);
     // Small JSON answers (every list and record) are passed as one buffer — cheaper than piping a
     // stream; files and large answers (exports, roster templates) stream through.
     const length = Number(res.headers['content-length'] ?? -1);
@@ -169,37 +155,18 @@ export class ProxyService {
     return void reply.send(res.body);
   }
 
-  private forwardHeaders(req: FastifyRequest, principal: Parameters<Authenticator['internalTokenFor']>[1], accessToken: string): Record<string, string> {
-    const h: Record<string, string> = {
-      authorization: `Bearer ${this.authenticator.internalTokenFor(accessToken, principal)}`,
-      'x-correlation-id': String(req.id),
-      'x-forwarded-for': req.ip,
-      'x-forwarded-proto': req.protocol,
-    };
-    const incoming: IncomingHttpHeaders = req.headers;
-    for (const name of FORWARDED_REQUEST_HEADERS) {
-      const value = incoming[name];
-      if (typeof value === 'string') h[name] = value;
-    }
-    return h;
-  }
-
   private fail(reply: FastifyReply, error: AppError): void {
-    const { field, messageZh, details } = error.options;
-    void reply
-      .status(error.status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ code: error.code, message: error.message, messageZh, field, details }));
+    void reply.status(error.status).header('content-type', JSON_CONTENT_TYPE).send(appErrorBody(error));
   }
 }
 
-function isReveal(query: unknown): boolean {
+export function isReveal(query: unknown): boolean {
   const v = (query as Record<string, unknown> | undefined)?.['reveal'];
   const values = Array.isArray(v) ? v : [v];
   return values.some((x) => typeof x === 'string' && x !== 'false' && x !== '0' && x !== '');
 }
 
-async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number): Promise<string> {
+export async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

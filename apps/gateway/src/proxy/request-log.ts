@@ -2,7 +2,7 @@ import { Logger, RequestMethod } from '@nestjs/common';
 import type { RouteInfo } from '@nestjs/common/interfaces';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
-import { INTERNAL_TO_PUBLIC, ownerOfPublicUrl, SEGMENTS, UPSTREAMS } from './routing';
+import { INTERNAL_TO_PUBLIC, ownerOfPublicUrl, SEGMENTS, UPSTREAMS, type Upstream } from './routing';
 
 /**
  * The forwarded routes' request log. The service kit's per-request access log (pino-http through
@@ -44,21 +44,23 @@ const log = new Logger('Request');
  */
 export function logForwarded(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const service = ownerOfPublicUrl(req.url);
-  if (!service) return done();
-  const status = reply.statusCode;
-  const ms = reply.elapsedTime;
-  const key = `${service} ${req.method} ${status / 100 | 0}`;
+  if (service) recordForwarded(service, req.method, reply.statusCode, reply.elapsedTime, req.url, String(req.id), req.signedIn?.userId, req.ip);
+  done();
+}
+
+/** Counts one forwarded request in the histogram and logs it when it was refused, failed or slow (both request paths). */
+export function recordForwarded(service: Upstream, method: string, status: number, ms: number, url: string, correlationId: string, userId: string | undefined, ip: string): void {
+  const key = `${service} ${method} ${(status / 100) | 0}`;
   let child = children.get(key);
   if (!child) {
-    child = duration.labels(service, req.method, STATUS_CLASS[(status / 100) | 0] ?? '5xx');
+    child = duration.labels(service, method, STATUS_CLASS[(status / 100) | 0] ?? '5xx');
     children.set(key, child);
   }
   child.observe(ms / 1000);
   if (status >= 400 || ms >= SLOW_REQUEST_MS) {
     // Flat fields: `req`/`res` would go through pino-http's serializers, which expect Node's objects.
-    const entry = { correlationId: String(req.id), userId: req.signedIn?.userId, method: req.method, path: req.url.split('?')[0], status, upstream: service, ip: req.ip, responseTime: Math.round(ms) };
+    const entry = { correlationId, userId, method, path: url.split('?')[0], status, upstream: service, ip, responseTime: Math.round(ms) };
     if (status >= 500) log.error(entry, 'request errored');
     else log.log(entry, status >= 400 ? 'request refused' : 'slow request');
   }
-  done();
 }

@@ -15,6 +15,17 @@ export function classify(error: unknown): UpstreamFailure {
   return 'UNAVAILABLE';
 }
 
+/** Pauses before the second and third attempt of a retryable call whose connection failed. */
+export const RETRY_DELAYS_MS = [50, 150] as const;
+
+/**
+ * The pause before retry number `attempt + 1` of a retryable call that failed with `error`, or
+ * undefined when it must not be retried (not a connection failure, or no retries left).
+ */
+export function retryDelay(error: unknown, attempt: number): number | undefined {
+  return attempt < RETRY_DELAYS_MS.length && isConnectFailure(error) ? RETRY_DELAYS_MS[attempt] : undefined;
+}
+
 export function isConnectFailure(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
   return CONNECT_ERRORS.has(code);
@@ -58,8 +69,9 @@ export class Upstreams implements OnModuleDestroy {
   }
 
   private async retry(service: Upstream, options: Dispatcher.RequestOptions, error: unknown): Promise<Dispatcher.ResponseData> {
-    for (const delay of [50, 150]) {
-      if (!isConnectFailure(error)) throw error;
+    for (let attempt = 0; ; attempt++) {
+      const delay = retryDelay(error, attempt);
+      if (delay === undefined) throw error;
       await new Promise((r) => setTimeout(r, delay));
       try {
         return await this.pools[service].request(options);
@@ -67,7 +79,15 @@ export class Upstreams implements OnModuleDestroy {
         error = next;
       }
     }
-    throw error;
+  }
+
+  /**
+   * The same call for the direct read path: the answer goes to `handler` as it arrives (undici's
+   * dispatch handler — no response stream, no promise per request). The handler applies the same
+   * retry rule (`retryDelay`) itself, since only it knows whether an answer had begun.
+   */
+  dispatch(service: Upstream, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    this.pools[service].dispatch(options, handler);
   }
 
   async onModuleDestroy(): Promise<void> {
