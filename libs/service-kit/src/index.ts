@@ -7,3 +7,4 @@ export * from './metrics.controller';
 export * from './correlation';
 export * from './auth';
 export * from './pagination';
+export * from './indexes';

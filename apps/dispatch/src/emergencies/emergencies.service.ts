@@ -16,11 +16,10 @@ import {
 } from '@yiyang/contracts';
 import { h3Cell } from '@yiyang/geo';
 import { Events, HandleEvent, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, type EventContext, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
-import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
+import { AppError, ensureIndexes, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { ensureIndexes } from '../shared/indexes';
 import { DutyWorkersService } from '../duty-workers/duty-workers.service';
 import { nearestResponders } from '../matching/domain/match';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';

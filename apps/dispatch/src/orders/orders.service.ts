@@ -15,11 +15,10 @@ import {
   type OrderState,
 } from '@yiyang/contracts';
 import { Events, OutboxRelay, isDuplicateKeyError, outboxFields, withOutbox, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
-import { AppError, parseInput, type Principal } from '@yiyang/service-kit';
+import { AppError, dropIndexes, ensureIndexes, isFerretDb, parseInput, type Principal } from '@yiyang/service-kit';
 import type { Collection, Connection } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { dropIndexes, ensureIndexes, isFerretDb } from '../shared/indexes';
 import { selectCandidates, type Candidate } from '../matching/domain/match';
 import { ReadModels, type ElderRecord } from '../read-models/read-models.service';
 import { Scheduler, type Deadline } from '../scheduler/scheduler.service';

@@ -13,14 +13,13 @@ import {
 } from '@yiyang/contracts';
 import { h3Cell, regionLevel, regionPath } from '@yiyang/geo';
 import { Events, isDuplicateKeyError, toOutboxEntry, type OutboxEntry, type PendingEvent } from '@yiyang/messaging';
-import { AppError, parseInput, REGION_ROLES, type Principal, PageQuery, type Page } from '@yiyang/service-kit';
+import { AppError, dropIndexes, ensureIndexes, isFerretDb, type Page, PageQuery, parseInput, type Principal, REGION_ROLES } from '@yiyang/service-kit';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditService, type AuditRecord, type RequestOrigin } from '../audit/audit.service';
 import { RegionsService } from '../regions/regions.service';
-import { dropIndexes, ensureIndexes, isFerretDb } from '../shared/indexes';
 import { forbidden, notFound, regionScopeFilter } from '../shared/scope';
 import { advancedAgeFrom, bornOnOrBefore, chinaDate, ADVANCED_AGE_YEARS, isAdvancedAge } from './domain/age';
 import { normaliseIdCard } from './domain/id-card';
