@@ -678,6 +678,29 @@ func yiyangWhere(filter *types.Document) (string, []any) {
     why: 'FerretDB uses transactions only to write (insert, update).',
   },
   {
+    file: 'internal/backends/sqlite/metadata/registry.go',
+    from:
+      'func (r *Registry) initCollections(ctx context.Context, dbName string, db *fsql.DB) error {\n' +
+      '\trows, err := db.QueryContext(',
+    to:
+      'func (r *Registry) initCollections(ctx context.Context, dbName string, db *fsql.DB) error {\n' +
+      '\tif _, err := db.ExecContext(ctx, fmt.Sprintf(\n' +
+      '\t\t"CREATE TABLE IF NOT EXISTS %q ("+\n' +
+      '\t\t\t"name TEXT NOT NULL UNIQUE CHECK(name != \'\'), "+\n' +
+      '\t\t\t"table_name TEXT NOT NULL UNIQUE CHECK(table_name != \'\'), "+\n' +
+      '\t\t\t"settings TEXT NOT NULL CHECK(settings != \'\')"+\n' +
+      '\t\t\t") STRICT",\n' +
+      '\t\tmetadataTableName,\n' +
+      '\t)); err != nil {\n' +
+      '\t\treturn lazyerrors.Error(err)\n' +
+      '\t}\n\n' +
+      '\trows, err := db.QueryContext(',
+    why:
+      'A database file is created first and its metadata table right after; a crash in between ' +
+      'left a file without the table, and FerretDB then refused to start at all ("no such table: ' +
+      '_ferretdb_collections"). Such a file holds no collections: it now opens as the empty database it is.',
+  },
+  {
     file: 'internal/handler/msg_update.go',
     from: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
     to: '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n',

@@ -14,8 +14,14 @@ package main
 //     SQLite's own index whatever the interleaving, exactly as MongoDB refuses it.
 //   - create/drop/index and other catalogue commands: everything, alone (the writer side of
 //     `catalogue`), because FerretDB changes its metadata and tables under them.
-// Reads take nothing and run in parallel (each SQLite statement is atomic, so a reader sees a
-// document before or after a write, never half of it). Inside FerretDB, writes to one database
+//   - reads of data (find, getMore, aggregate, count, …): the shared catalogue lock only. They run
+//     in parallel with each other and with every write (each SQLite statement is atomic, so a
+//     reader sees a document before or after a write, never half of it), but not with a drop: a
+//     find still reading a database that dropDatabase deleted under it, while the next write
+//     created the database again under the same name, crashed the whole server (SIGBUS: the new
+//     file's shared-memory index was truncated under the old reader's mapping; seen in CI).
+// Handshakes and server commands (hello, ping, …) take nothing, so a driver's monitoring never
+// waits behind an index build. Inside FerretDB, writes to one database
 // file still meet at one mutex (the fsql patch in infra.mjs), but only for the SQL itself: the
 // decoding, matching and encoding around it (most of a bulk insert's CPU, pprof) now overlap,
 // and writers to different databases (services, test files) no longer wait for each other.
@@ -42,12 +48,16 @@ const (
 	// and with it every writer on the machine. Dropping that connection turns a global stall into
 	// one failed command the client sees.
 	writeStallLimit = 60 * time.Second
+	// A read holds only the shared lock, so it stalls nobody but a waiting drop or index build (and,
+	// behind that, the commands queued after it); a legitimate read can take longer than a write.
+	readStallLimit = 5 * time.Minute
 )
 
 type lockClass int
 
 const (
-	noLock         lockClass = iota // reads and everything else FerretDB answers without writing
+	noLock         lockClass = iota // handshakes and server commands that touch no database
+	readLock                        // shared catalogue lock only, no write watchdog
 	insertLock                      // shared catalogue lock only
 	collectionLock                  // shared catalogue lock + the collection's lock
 	catalogueLock                   // exclusive catalogue lock
@@ -58,6 +68,12 @@ var writeCommands = map[string]lockClass{
 	"update": collectionLock, "delete": collectionLock, "findAndModify": collectionLock, "findandmodify": collectionLock,
 	"create": catalogueLock, "createIndexes": catalogueLock, "drop": catalogueLock, "dropDatabase": catalogueLock,
 	"dropIndexes": catalogueLock, "renameCollection": catalogueLock, "collMod": catalogueLock,
+}
+
+var readCommands = map[string]bool{
+	"find": true, "getMore": true, "aggregate": true, "count": true, "distinct": true,
+	"listCollections": true, "listIndexes": true, "listDatabases": true, "collStats": true,
+	"dbStats": true, "dataSize": true, "explain": true, "validate": true,
 }
 
 // collectionStripes: collections map onto a fixed set of mutexes by hash, so the proxy keeps no
@@ -75,7 +91,7 @@ type serializingProxy struct {
 // lock takes what the command needs and returns the function that releases it.
 func (p *serializingProxy) lock(class lockClass, namespace string) func() {
 	switch class {
-	case insertLock:
+	case readLock, insertLock:
 		p.catalogue.RLock()
 		return p.catalogue.RUnlock
 	case collectionLock:
@@ -131,12 +147,19 @@ func (p *serializingProxy) handle(client net.Conn) {
 			expectsReply = flags&flagMoreToCome == 0
 			name, namespace = commandTarget(request[20:])
 			class = writeCommands[name]
+			if class == noLock && readCommands[name] {
+				class = readLock
+			}
 		}
 		if class != noLock {
 			unlock := p.lock(class, namespace)
-			watchdog := time.AfterFunc(writeStallLimit, func() {
-				p.logger.Error("write command stalled; dropping its connection so other writers can go on",
-					"command", name, "namespace", namespace, "limit", writeStallLimit.String())
+			limit := writeStallLimit
+			if class == readLock {
+				limit = readStallLimit
+			}
+			watchdog := time.AfterFunc(limit, func() {
+				p.logger.Error("command stalled holding a lock; dropping its connection so others can go on",
+					"command", name, "namespace", namespace, "limit", limit.String())
 				_ = backend.Close()
 			})
 			err = roundTrip(client, backend, request, expectsReply)
