@@ -1,7 +1,7 @@
 // Shared by `npm start` and `npm test`: dependency-free (they run before node_modules exists).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,14 +25,19 @@ export function run(command, args, options = {}) {
 }
 
 /**
- * Installs when node_modules is missing or package-lock.json changed since the last install.
+ * Installs when node_modules is missing or package-lock.json or patches/ changed since the last install.
  * `npm install` (which follows the lock) rather than `npm ci`: the npm 11 on our machines leaves
  * other platforms' optional binaries (@swc/core-darwin-*, …) out of the lock, and `npm ci` then
  * refuses the lock as out of sync.
  */
 export async function ensureInstalled() {
-  const lock = readFileSync(path.join(ROOT, 'package-lock.json'));
-  const hash = createHash('sha256').update(lock).digest('hex');
+  // The patches dir counts too: `npm install` applies patches/ (postinstall: patch-package).
+  const digest = createHash('sha256').update(readFileSync(path.join(ROOT, 'package-lock.json')));
+  const patches = path.join(ROOT, 'patches');
+  for (const name of existsSync(patches) ? readdirSync(patches).sort() : []) {
+    digest.update(name).update(readFileSync(path.join(patches, name)));
+  }
+  const hash = digest.digest('hex');
   if (existsSync(INSTALL_STAMP) && readFileSync(INSTALL_STAMP, 'utf8') === hash) return;
   say('installing dependencies (the npm cache in ~/.npm makes repeat installs fast)…');
   const code = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error']);
