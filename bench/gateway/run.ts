@@ -13,6 +13,8 @@
  *   bareProxy a reference, not a product: 6 lines of node:http + an undici Pool forwarding to the
  *             hello server with no auth, no limits, no logs — the ceiling of ANY Node forwarder
  *             on this machine (two HTTP hops per request instead of one)
+ *   gatewayToStubUnpipelined  gatewayToStub with UPSTREAM_READ_PIPELINING=1 (the A/B of pipelined
+ *             reads, same run)
  *
  * Every target is loaded by two generators, one after the other, with the same connections:
  *   bombardier (primary) a native load generator (Go, fasthttp), pinned in bench/gateway/loadgen and
@@ -24,8 +26,10 @@
  * BENCH_ROUNDS rounds with the targets taking turns (median round reported, every round kept), then
  * a fixed rate (BENCH_RATE req/s: achieved req/s and p99). The headline is gateway→stub ÷ hello
  * at saturation with bombardier (target ≥ 0.25×); gateway ÷ direct shows the gateway's share with
- * the real registry behind it. Results: bench/results/gateway.json. A measurement, not a gate; the
- * machine is shared, so figures vary.
+ * the real registry behind it. Each saturation pass also records the CPU the target's processes
+ * spent per request, how long the target waited for a core and what the rest of the machine used
+ * (cpu.ts). Results: bench/results/gateway.json. A measurement, not a gate; the machine is shared,
+ * so figures vary.
  *
  *   node -r @swc-node/register bench/gateway/run.ts
  * Env: BENCH_SECONDS (10)  BENCH_ROUNDS (3)  BENCH_CONNECTIONS (32)  BENCH_RATE (500)  BENCH_OUT (bench/results/gateway.json)
@@ -39,6 +43,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { accountPass, type PassCpu } from './cpu';
 import { mintInternalToken } from '@yiyang/service-kit';
 import { freePort, ROOT, ROOT_ADMIN, spawnService, stopProcess } from '../../apps/gateway/src/testing/stack';
 
@@ -77,6 +82,8 @@ async function waitHttp(url: string, child: ChildProcess, timeoutMs = 120_000): 
 
 interface Pass {
   requestsPerSecond: number;
+  /** 2xx answers in the pass */
+  requests: number;
   p50ms: number;
   p99ms: number;
   non2xx: number;
@@ -88,6 +95,7 @@ async function loadAutocannon(url: string, headers: Record<string, string>, seco
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, ...(rate ? { overallRate: rate } : {}) });
   return {
     requestsPerSecond: Math.round(result.requests.average),
+    requests: result.requests.total - result.non2xx,
     p50ms: result.latency.p50,
     p99ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -128,6 +136,7 @@ async function loadBombardier(binary: string, url: string, headers: Record<strin
   const ms = (us: number | undefined) => Math.round((us ?? 0) / 10) / 100;
   return {
     requestsPerSecond: Math.round(result.req2xx / result.timeTakenSeconds),
+    requests: result.req2xx,
     p50ms: ms(result.latency.percentiles['50']),
     p99ms: ms(result.latency.percentiles['99']),
     non2xx: result.req1xx + result.req3xx + result.req4xx + result.req5xx,
@@ -147,7 +156,7 @@ async function main(): Promise<void> {
     children.push(hello);
     const registry = await spawnService('registry', `${dbBase}_registry`);
     children.push(registry.child);
-    const startGateway = async (registryUrl: string) => {
+    const startGateway = async (registryUrl: string, env: Record<string, string> = {}) => {
       const port = await freePort();
       const child = spawn(process.execPath, [...PROFILE_ARGS, '-r', '@swc-node/register', 'apps/gateway/src/main.ts'], {
         cwd: ROOT,
@@ -164,6 +173,7 @@ async function main(): Promise<void> {
           RATE_LIMIT_USER_PER_MINUTE: '100000000',
           RATE_LIMIT_IP_PER_MINUTE: '100000000',
           ACCESS_TOKEN_TTL_SECONDS: '3600',
+          ...env,
         },
         stdio: 'ignore',
       });
@@ -182,6 +192,8 @@ async function main(): Promise<void> {
     // The same gateway code in front of an upstream that answers instantly (the hello server standing
     // in for the registry): what the gateway itself costs, without FerretDB's reads in the way.
     const stubGatewayUrl = await startGateway(`http://127.0.0.1:${helloPort}`);
+    // The same again with pipelined reads off (UPSTREAM_READ_PIPELINING=1): the A/B of that setting in every run.
+    const unpipelinedGatewayUrl = await startGateway(`http://127.0.0.1:${helloPort}`, { UPSTREAM_READ_PIPELINING: '1' });
 
     const login = await fetch(`${gatewayUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ROOT_ADMIN) });
     if (!login.ok) throw new Error(`login ${login.status} ${await login.text()}`);
@@ -198,34 +210,41 @@ async function main(): Promise<void> {
     // The internal token lives 60 s; the direct pass runs within that.
     const internal = { authorization: `Bearer ${mintInternalToken(SECRET, { userId: 'bench', role: 'civil_affairs_admin', regionCode: '130200000000' }, 600)}` };
 
-    const targets: [string, string, Record<string, string>][] = [
-      ['hello', `http://127.0.0.1:${helloPort}/`, {}],
-      ['direct', `${registry.url}/regions`, internal],
-      ['gateway', listUrl, auth],
-      ['gatewayToStub', `${stubGatewayUrl}/api/v1/regions`, auth],
-      ['bareProxy', `http://127.0.0.1:${bareProxyPort}/regions`, auth],
+    // The processes that serve each target (the target first, then its upstream), for the CPU accounting.
+    const gatewayPid = gatewayChildren.get(gatewayUrl)?.pid as number;
+    const stubGatewayPid = gatewayChildren.get(stubGatewayUrl)?.pid as number;
+    const targets: [string, string, Record<string, string>, number[]][] = [
+      ['hello', `http://127.0.0.1:${helloPort}/`, {}, [hello.pid as number]],
+      ['direct', `${registry.url}/regions`, internal, [registry.child.pid as number]],
+      ['gateway', listUrl, auth, [gatewayPid, registry.child.pid as number]],
+      ['gatewayToStub', `${stubGatewayUrl}/api/v1/regions`, auth, [stubGatewayPid, hello.pid as number]],
+      ['bareProxy', `http://127.0.0.1:${bareProxyPort}/regions`, auth, [bareProxy.pid as number, hello.pid as number]],
+      ['gatewayToStubUnpipelined', `${unpipelinedGatewayUrl}/api/v1/regions`, auth, [gatewayChildren.get(unpipelinedGatewayUrl)?.pid as number, hello.pid as number]],
     ];
     const bombardier = GENERATORS.includes('bombardier') ? bombardierBinary() : '';
     const load = (generator: Generator, url: string, headers: Record<string, string>, seconds: number, rate?: number) =>
       generator === 'bombardier' ? loadBombardier(bombardier, url, headers, seconds, rate) : loadAutocannon(url, headers, seconds, rate);
-    type Runs = Record<string, { saturation: Pass; saturationRounds: number[]; fixedRate: Pass }>;
+    type Runs = Record<string, { saturation: Pass & { cpu?: PassCpu }; saturationRounds: number[]; cpuRounds: (PassCpu | undefined)[]; fixedRate: Pass }>;
     const results = Object.fromEntries(GENERATORS.map((g) => [g, {} as Runs])) as Record<Generator, Runs>;
     const chosen = targets.filter(([name]) => !TARGETS || TARGETS.includes(name));
     for (const [, url, headers] of chosen) for (const generator of GENERATORS) await load(generator, url, headers, Math.min(SECONDS, 3)); // warm-up (JIT, pools, caches) — not recorded
     // Saturation in ROUNDS rounds, the targets taking turns inside each round: on a shared machine the
     // load from other work changes within minutes, and measuring each target once, one after the
     // other, compared targets under different conditions. Each target's figure is its median round.
-    const rounds = Object.fromEntries(GENERATORS.map((g) => [g, {} as Record<string, Pass[]>])) as Record<Generator, Record<string, Pass[]>>;
+    const rounds = Object.fromEntries(GENERATORS.map((g) => [g, {} as Record<string, (Pass & { cpu?: PassCpu })[]>])) as Record<Generator, Record<string, (Pass & { cpu?: PassCpu })[]>>;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, url, headers] of chosen) {
+      for (const [name, url, headers, pids] of chosen) {
         for (const generator of GENERATORS) {
           // BENCH_PROFILE_DIR: the gateway→stub process profiles its first saturation pass.
           const profiled = PROFILE_DIR && round === 0 && name === 'gatewayToStub' && generator === GENERATORS[0] ? gatewayChildren.get(stubGatewayUrl) : undefined;
           profiled?.kill('SIGWINCH');
+          const account = accountPass(pids);
           const pass = await load(generator, url, headers, SECONDS);
+          const cpu = account(pass.requests);
           profiled?.kill('SIGWINCH');
-          (rounds[generator][name] ??= []).push(pass);
-          say(`round ${round + 1}/${ROUNDS} ${name} [${generator}]: ${pass.requestsPerSecond} req/s p99 ${pass.p99ms} ms`);
+          (rounds[generator][name] ??= []).push({ ...pass, cpu });
+          const cpuNote = cpu ? ` | CPU µs/req ${cpu.usPerRequest.join(' + ')}, target on a core ${cpu.targetOnCpu} / waiting for one ${cpu.targetRunQueueWait}, others ${cpu.othersCores} cores, steal ${cpu.stealCores}` : '';
+          say(`round ${round + 1}/${ROUNDS} ${name} [${generator}]: ${pass.requestsPerSecond} req/s p99 ${pass.p99ms} ms${cpuNote}`);
         }
       }
     }
@@ -234,7 +253,7 @@ async function main(): Promise<void> {
         const passes = rounds[generator][name];
         const saturation = [...passes].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((passes.length - 1) / 2)];
         const fixedRate = await load(generator, url, headers, SECONDS, RATE);
-        results[generator][name] = { saturation, saturationRounds: passes.map((p) => p.requestsPerSecond), fixedRate };
+        results[generator][name] = { saturation, saturationRounds: passes.map((p) => p.requestsPerSecond), cpuRounds: passes.map((p) => p.cpu), fixedRate };
         say(`${name} [${generator}]: saturation ${saturation.requestsPerSecond} req/s p99 ${saturation.p99ms} ms (median of ${passes.map((p) => p.requestsPerSecond).join(', ')}); at ${RATE} req/s → ${fixedRate.requestsPerSecond} req/s p99 ${fixedRate.p99ms} ms (non-2xx ${passes.reduce((n, p) => n + p.non2xx, 0) + fixedRate.non2xx}, errors ${passes.reduce((n, p) => n + p.errors, 0) + fixedRate.errors})`);
       }
     }
@@ -246,6 +265,7 @@ async function main(): Promise<void> {
       gatewayOverDirect: ratio(runs, 'gateway', 'direct'),
       bareProxyOverHello: ratio(runs, 'bareProxy', 'hello'),
       gatewayToStubOverBareProxy: ratio(runs, 'gatewayToStub', 'bareProxy'),
+      gatewayToStubOverUnpipelined: ratio(runs, 'gatewayToStub', 'gatewayToStubUnpipelined'),
       // the same ratio within each round (the two passes ran minutes apart at most)
       gatewayToStubOverHelloByRound:
         runs['gatewayToStub'] && runs['hello'] ? runs['gatewayToStub'].saturationRounds.map((rps, i) => Math.round((rps / runs['hello'].saturationRounds[i]) * 1000) / 1000) : null,
@@ -263,7 +283,7 @@ async function main(): Promise<void> {
     writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
     for (const generator of GENERATORS) {
       const r = report.ratios[generator];
-      say(`[${generator}] gateway→stub ÷ hello = ${r.gatewayToStubOverHello}× (target ≥ 0.25×), bare proxy ÷ hello = ${r.bareProxyOverHello}×, gateway→stub ÷ bare proxy = ${r.gatewayToStubOverBareProxy}×, gateway→registry ÷ direct = ${r.gatewayOverDirect}×, gateway→registry ÷ hello = ${r.gatewayOverHello}×`);
+      say(`[${generator}] gateway→stub ÷ hello = ${r.gatewayToStubOverHello}× (target ≥ 0.25×), bare proxy ÷ hello = ${r.bareProxyOverHello}×, gateway→stub ÷ bare proxy = ${r.gatewayToStubOverBareProxy}×, pipelined ÷ unpipelined = ${r.gatewayToStubOverUnpipelined}×, gateway→registry ÷ direct = ${r.gatewayOverDirect}×, gateway→registry ÷ hello = ${r.gatewayOverHello}×`);
     }
     say(`→ ${path.relative(ROOT, OUT)}`);
   } finally {

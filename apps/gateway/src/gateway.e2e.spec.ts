@@ -55,6 +55,9 @@ describe('gateway with the real services behind it', () => {
         RATE_LIMIT_IP_PER_MINUTE: '5000',
         LOCKOUT_THRESHOLD: '3',
         UPSTREAM_TIMEOUT_MS: '60000',
+        // Every direct-path read pipelined (the default waits for 8 in flight): the real services
+        // answer pipelined requests through the whole suite, the concurrent tests included.
+        UPSTREAM_PIPELINE_ABOVE: '0',
       },
     });
     s = await seedScenario(stack.url, tag);

@@ -28,6 +28,12 @@ export const SERVICE = {
     BILLING_URL: url.default('http://127.0.0.1:3003'),
     MONITORING_URL: url.default('http://127.0.0.1:3004'),
     UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
+    /**
+     * Direct-path reads (authenticated GETs) are pipelined on separate connections, up to this many
+     * per connection, once more than UPSTREAM_PIPELINE_ABOVE reads are in flight to a service; 1 = never.
+     */
+    UPSTREAM_READ_PIPELINING: z.coerce.number().int().min(1).max(32).default(8),
+    UPSTREAM_PIPELINE_ABOVE: z.coerce.number().int().min(0).default(8),
     UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
     UPSTREAM_IMPORT_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
     /** Comma-separated origins allowed to call the API cross-origin; the console is same-origin and needs none. */

@@ -23,8 +23,9 @@ import { retryDelay, type Upstreams } from './upstreams';
  *   authentication   Authenticator.authenticateKnown (verified-token and session caches)
  *   authorisation    route-matrix `authorise` on `resolveRoute` (path tricks refused the same way)
  *   rate limit       RateLimits.hit (per user), x-ratelimit-* headers
- *   forwarding       forwardHeaders / Authenticator.internalTokenFor, the same undici Pool, the same
- *                    retry rule (retryDelay) and timeouts, returnedHeaders (Location rewritten)
+ *   forwarding       forwardHeaders / Authenticator.internalTokenFor, the same undici Pool (pipelined
+ *                    under load: Upstreams.dispatchRead), the same retry rule (retryDelay) and
+ *                    timeouts, returnedHeaders (Location rewritten)
  *   errors           upstreamFailure (503/504 + Retry-After), publicErrorPayload for the service's
  *                    4xx/5xx bodies (the onSend hook's rewrite), in the caller's language
  *   headers          SECURITY_HEADER_LIST, x-correlation-id (correlationIdOf), and when CORS origins
@@ -103,7 +104,7 @@ export class FastPath {
       bodyTimeout: this.options.upstreams.timeoutMs,
     };
     const read = new DirectRead(this, req, res, route, options, correlationId, signedIn.userId, ip, rate, isIdempotent('GET', h));
-    this.options.upstreams.dispatch(route.service, options, read);
+    this.options.upstreams.dispatchRead(route.service, options, read);
     return true;
   }
 
@@ -196,6 +197,7 @@ class DirectRead implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.path.options.upstreams.readEnded(this.route.service);
     this.finished = true;
     if (this.mode === 'stream') this.res.end();
     else if (this.mode === 'buffer') {
@@ -212,11 +214,12 @@ class DirectRead implements Dispatcher.DispatchHandler {
   }
 
   onError(error: Error): void {
+    this.path.options.upstreams.readEnded(this.route.service);
     if (!this.answered) {
       const delay = this.retryable ? retryDelay(error, this.attempt) : undefined;
       if (delay !== undefined) {
         this.attempt++;
-        setTimeout(() => this.path.options.upstreams.dispatch(this.route.service, this.options, this), delay);
+        setTimeout(() => this.path.options.upstreams.dispatchRead(this.route.service, this.options, this), delay);
         return;
       }
     }

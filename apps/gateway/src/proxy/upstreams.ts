@@ -31,30 +31,67 @@ export function isConnectFailure(error: unknown): boolean {
   return CONNECT_ERRORS.has(code);
 }
 
-/** One keep-alive undici Pool per service (service URLs from config, localhost 3001–3004 by default). */
+/**
+ * Keep-alive undici pools per service (service URLs from config, localhost 3001–3004 by default):
+ *
+ *  - `pools`: one request per connection at a time — every method, every route, both request paths.
+ *  - `readPools`: HTTP/1.1 pipelining for the direct read path's GETs (proxy/fast-path.ts), used
+ *    only while more than UPSTREAM_PIPELINE_ABOVE of those reads are in flight to the service.
+ *
+ * Why pipelining: at load a forwarded read costs the gateway four socket calls (client read,
+ * upstream write, upstream read, client write) and the wake-ups behind them — a large share of its
+ * CPU (bench/gateway README). With up
+ * to UPSTREAM_READ_PIPELINING reads written on one connection the service (Node's HTTP server, as
+ * every service runs on) reads several requests at once and writes their answers together, and
+ * the gateway reads several answers per call: less CPU per read on both sides (bench A/B, ADR 0010).
+ *
+ * What it costs, and why only there: answers on a connection come back in order, so a read can wait
+ * behind a slower one written before it (head-of-line). Hence
+ *  - only idempotent reads (GET) are pipelined — undici never writes a non-idempotent request behind
+ *    others, and writes, `reveal` reads and uploads go through `pools` (the Fastify path) anyway;
+ *  - below the threshold each read has a connection of its own, so a lightly loaded gateway never
+ *    makes one read wait for another; above it the reads would queue for connections anyway;
+ *  - a read behind a slow one is not failed for it: undici starts each request's headers timeout
+ *    when it reaches the head of its connection, and when the one ahead fails (a 504 after
+ *    UPSTREAM_TIMEOUT_MS, a reset) it re-sends the reads written behind it on a new connection;
+ *  - the depth is bounded (8 by default): at most seven reads wait behind any one.
+ * Each pool opens connections only as needed, up to UPSTREAM_CONNECTIONS.
+ */
 @Injectable()
 export class Upstreams implements OnModuleDestroy {
   readonly pools: Record<Upstream, Pool>;
+  readonly readPools: Record<Upstream, Pool> | undefined;
   readonly urls: Record<Upstream, string>;
   readonly timeoutMs: number;
+  /** Direct-path reads pipelined only while more than this many are in flight to a service. */
+  readonly pipelineAbove: number;
+  private readonly readsInFlight = {} as Record<Upstream, number>;
 
   constructor(config: ConfigService) {
     const connections = Number(config.get('UPSTREAM_CONNECTIONS'));
     this.timeoutMs = Number(config.get('UPSTREAM_TIMEOUT_MS'));
+    const readPipelining = Number(config.get('UPSTREAM_READ_PIPELINING'));
+    this.pipelineAbove = Number(config.get('UPSTREAM_PIPELINE_ABOVE'));
     this.urls = {} as Record<Upstream, string>;
     this.pools = {} as Record<Upstream, Pool>;
-    for (const service of UPSTREAMS) {
-      const url = String(config.getOrThrow(UPSTREAM_URL_VARIABLE[service]));
-      this.urls[service] = url;
-      this.pools[service] = new Pool(url, {
+    const readPools = {} as Record<Upstream, Pool>;
+    const pool = (url: string, pipelining: number) =>
+      new Pool(url, {
         connections,
-        pipelining: 1,
+        pipelining,
         connect: { timeout: 2_000 },
         keepAliveTimeout: 4_000,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
+    for (const service of UPSTREAMS) {
+      const url = String(config.getOrThrow(UPSTREAM_URL_VARIABLE[service]));
+      this.urls[service] = url;
+      this.pools[service] = pool(url, 1);
+      if (readPipelining > 1) readPools[service] = pool(url, readPipelining);
+      this.readsInFlight[service] = 0;
     }
+    this.readPools = readPipelining > 1 ? readPools : undefined;
   }
 
   /**
@@ -90,7 +127,31 @@ export class Upstreams implements OnModuleDestroy {
     this.pools[service].dispatch(options, handler);
   }
 
+  /**
+   * A GET of the direct read path: pipelined (readPools) while more than `pipelineAbove` such reads
+   * are in flight to the service, else on a connection of its own. Every call must be matched by
+   * one `readEnded(service)` when undici ends it (the handler's onComplete or onError — each
+   * dispatch ends in exactly one of them, a retry being a new dispatch).
+   */
+  dispatchRead(service: Upstream, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    const inFlight = this.readsInFlight[service]++;
+    if (this.readPools === undefined || inFlight < this.pipelineAbove) {
+      this.pools[service].dispatch(options, handler);
+      return;
+    }
+    // undici holds back anything behind a GET until its answer's headers arrive ("blocking", its
+    // default for GET) — which would undo the pipelining; the head-of-line rules are above. (A retry
+    // that lands on `pools` keeps the flag: with one request per connection it changes nothing.)
+    options.blocking = false;
+    this.readPools[service].dispatch(options, handler);
+  }
+
+  readEnded(service: Upstream): void {
+    this.readsInFlight[service]--;
+  }
+
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(Object.values(this.pools).map((p) => p.close().catch(() => undefined)));
+    const pools = [...Object.values(this.pools), ...Object.values(this.readPools ?? {})];
+    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
   }
 }
