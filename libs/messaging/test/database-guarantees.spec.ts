@@ -46,23 +46,24 @@ describe('database guarantees', () => {
   // reads in flight. Against that server this failed within 2–11 of these rounds.
   it('survives a database dropped under running reads and written again at once', async () => {
     const scratch = database.db.client.db(`${database.name}_drop`);
+    const c = () => scratch.collection<{ _id: number; n: number; pad: string }>('c');
     const docs = Array.from({ length: 3_000 }, (_, i) => ({ _id: i, n: i, pad: 'x'.repeat(200) }));
     for (let round = 0; round < 25; round++) {
-      await scratch.collection('c').insertMany(docs);
+      await c().insertMany(docs);
       let reading = true;
       const readers = Array.from({ length: 8 }, async () => {
-        while (reading) await scratch.collection('c').find({ n: { $gte: 0 } }).toArray().catch(() => []);
+        while (reading) await c().find({ n: { $gte: 0 } }).toArray().catch(() => []);
       });
       await new Promise((resolve) => setTimeout(resolve, 40));
       await scratch.dropDatabase();
-      await scratch.collection('c').insertOne({ _id: -1, n: -1, pad: '' });
+      await c().insertOne({ _id: -1, n: -1, pad: '' });
       await new Promise((resolve) => setTimeout(resolve, 40));
       reading = false;
       await Promise.all(readers);
       await scratch.dropDatabase();
     }
     expect(await database.db.command({ ping: 1 })).toMatchObject({ ok: 1 });
-    expect(await scratch.collection('c').countDocuments({})).toBe(0);
+    expect(await c().countDocuments({})).toBe(0);
   }, 120_000);
 
   it('refuses a second document with the same unique key, as duplicate key 11000', async () => {
