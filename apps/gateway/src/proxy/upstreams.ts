@@ -42,8 +42,8 @@ export function isConnectFailure(error: unknown): boolean {
  * upstream write, upstream read, client write) and the wake-ups behind them — a large share of its
  * CPU (bench/gateway README). With up
  * to UPSTREAM_READ_PIPELINING reads written on one connection the service (Node's HTTP server, as
- * every service runs on) reads several requests at once and writes their answers together, and
- * the gateway reads several answers per call: less CPU per read on both sides (bench A/B, ADR 0010).
+ * every service runs on) reads several requests per call: a few per cent less CPU per read in the
+ * gateway, 5–10 % in the service (bench A/B, ADR 0010).
  *
  * What it costs, and why only there: answers on a connection come back in order, so a read can wait
  * behind a slower one written before it (head-of-line). Hence
