@@ -19,9 +19,12 @@
  *   the very same records. One after the other, so neither steals the other's CPU. Reported:
  *   readings/s of each (first record handled → last) and engine/bare.
  * Phase 1 (end to end, BENCH_SECONDS): the generator posts to POST /telemetry as fast as it can;
- *   accepted readings/s at ingestion and readings/s evaluated by the engine over the same window.
- * Phase 2 (latency + memory, BENCH_SECONDS): half the target rate (or half of what phase 1
- *   sustained if lower) plus BENCH_SOS_PER_SEC SOS presses on distinct devices; latency = the
+ *   accepted readings/s at ingestion and readings/s evaluated by the engine over the same window
+ *   (capacity under overload: ingestion's surplus work takes CPU from the engine).
+ * Phase 1b (sustained, BENCH_SECONDS): exactly BENCH_TARGET_RATE readings/s, paced every 100 ms;
+ *   sustained = ingestion took it (≥ 98 %) and the engine evaluated every reading, ≤ 1 s behind.
+ * Phase 2 (latency + memory, BENCH_SECONDS): half the target rate (or, when 1b did not sustain it,
+ *   half of what phase 1 did) plus BENCH_SOS_PER_SEC SOS presses on distinct devices; latency = the
  *   AlertRaised seen on the alerts topic − the moment the reading was posted. RSS sampled each second.
  * BENCH_MEMORY_SECONDS (e.g. 600) instead runs only the memory test: steady load at BENCH_MEMORY_RATE
  *   for that long, RSS and heap sampled every 5 s, written to bench/results/telemetry-memory.json.
@@ -366,14 +369,20 @@ async function main(): Promise<void> {
   const nextBatch = (n = BATCH) => nextReadings(n).map((x) => x.reading);
 
   /** Memory of the service's processes (their own /metrics), summed: what the deployment holds. */
-  const samples: { t: number; rss: number; heapUsed: number; byProcess: Record<string, { rss: number; heap: number }> }[] = [];
+  const samples: { t: number; rss: number; heapUsed: number; live: number; byProcess: Record<string, { rss: number; heap: number; live: number }> }[] = [];
   const sample = () =>
     void Promise.all(procs.map(async (p) => [p, await scrape(p.port)] as const)).then((all) => {
-      const byProcess: Record<string, { rss: number; heap: number }> = {};
+      const byProcess: Record<string, { rss: number; heap: number; live: number }> = {};
       const one = (m: Map<string, number>, name: string) => [...m].find(([k]) => k === name || k.startsWith(`${name}{`))?.[1] ?? 0;
-      for (const [p, m] of all) byProcess[`${p.role}:${p.port}`] = { rss: one(m, 'process_resident_memory_bytes'), heap: one(m, 'nodejs_heap_size_used_bytes') };
+      for (const [p, m] of all) byProcess[`${p.role}:${p.port}`] = {
+          rss: one(m, 'process_resident_memory_bytes'),
+          heap: one(m, 'nodejs_heap_size_used_bytes'),
+          live: one(m, 'nodejs_heap_live_after_full_gc_bytes'),
+        };
       const v = Object.values(byProcess);
-      samples.push({ t: performance.now(), rss: v.reduce((a, x) => a + x.rss, 0), heapUsed: v.reduce((a, x) => a + x.heap, 0), byProcess });
+      // The live set counts once every process has had a full collection (0 before its first).
+      const live = v.every((x) => x.live > 0) ? v.reduce((a, x) => a + x.live, 0) : 0;
+      samples.push({ t: performance.now(), rss: v.reduce((a, x) => a + x.rss, 0), heapUsed: v.reduce((a, x) => a + x.heap, 0), live, byProcess });
     });
 
   /** Holds `rate` readings/s (+ SOS presses) for `seconds`; returns what it sent. */
@@ -412,7 +421,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const evaluated = (await engineCount()) - engineFrom;
     const t0 = samples[0]?.t ?? 0;
-    const series = samples.map((x) => ({ s: Math.round((x.t - t0) / 1000), rssMb: mb(x.rss), heapMb: mb(x.heapUsed) }));
+    const series = samples.map((x) => ({ s: Math.round((x.t - t0) / 1000), rssMb: mb(x.rss), heapMb: mb(x.heapUsed), liveMb: mb(x.live) }));
     const half = series.slice(Math.floor(series.length / 2));
     const slope = (ys: number[], xs: number[]) => {
       const n = ys.length;
@@ -422,8 +431,11 @@ async function main(): Promise<void> {
       const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
       return den ? num / den : 0;
     };
-    const perMin = (key: 'rssMb' | 'heapMb') => Math.round(slope(half.map((x) => x[key]), half.map((x) => x.s)) * 60 * 100) / 100;
-    const q = (key: 'rssMb' | 'heapMb', f: number) => series[Math.min(series.length - 1, Math.floor(f * series.length))]?.[key] ?? 0;
+    const perMin = (key: 'rssMb' | 'heapMb' | 'liveMb') => {
+      const points = half.filter((x) => x[key] > 0);
+      return Math.round(slope(points.map((x) => x[key]), points.map((x) => x.s)) * 60 * 100) / 100;
+    };
+    const q = (key: 'rssMb' | 'heapMb' | 'liveMb', f: number) => series[Math.min(series.length - 1, Math.floor(f * series.length))]?.[key] ?? 0;
     const result = {
       benchmark: 'telemetry-memory',
       runId: RUN_ID,
@@ -435,22 +447,27 @@ async function main(): Promise<void> {
       readingsEvaluated: evaluated,
       rssMb: { at10pct: q('rssMb', 0.1), at50pct: q('rssMb', 0.5), at90pct: q('rssMb', 0.9), peak: Math.max(...series.map((x) => x.rssMb)), slopeSecondHalfMbPerMin: perMin('rssMb') },
       heapMb: { at10pct: q('heapMb', 0.1), at50pct: q('heapMb', 0.5), at90pct: q('heapMb', 0.9), peak: Math.max(...series.map((x) => x.heapMb)), slopeSecondHalfMbPerMin: perMin('heapMb') },
+      liveHeapMb: { at10pct: q('liveMb', 0.1), at50pct: q('liveMb', 0.5), at90pct: q('liveMb', 0.9), peak: Math.max(...series.map((x) => x.liveMb)), slopeSecondHalfMbPerMin: perMin('liveMb') },
       verdict: {
-        // Flat: over the second half, heap grows by less than 1 MB/min and RSS at 90 % is within 10 % of RSS at 50 %.
-        memoryFlat: perMin('heapMb') < 1 && q('rssMb', 0.9) <= q('rssMb', 0.5) * 1.1,
+        // Flat: over the second half the live set (heap kept after each process's last full
+        // collection, summed) grows by less than 1 MB/min, and RSS at 90 % is within 10 % of RSS at
+        // 50 %. The heap in use between collections is a saw-tooth (heapMb, kept for reference): its
+        // slope over a few minutes says where the teeth fell, not whether anything is kept.
+        memoryFlat: perMin('liveMb') < 1 && q('rssMb', 0.9) <= q('rssMb', 0.5) * 1.1,
       },
       series,
       byProcess: Object.fromEntries(
         Object.keys(samples[0]?.byProcess ?? {}).map((name) => {
           const at = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))]?.byProcess[name];
-          return [name, { rssMb: { at10pct: mb(at(0.1)?.rss ?? 0), at50pct: mb(at(0.5)?.rss ?? 0), at90pct: mb(at(0.9)?.rss ?? 0) }, heapMb: { at10pct: mb(at(0.1)?.heap ?? 0), at50pct: mb(at(0.5)?.heap ?? 0), at90pct: mb(at(0.9)?.heap ?? 0) } }];
+          const mbAt = (key: 'rss' | 'heap' | 'live') => ({ at10pct: mb(at(0.1)?.[key] ?? 0), at50pct: mb(at(0.5)?.[key] ?? 0), at90pct: mb(at(0.9)?.[key] ?? 0) });
+          return [name, { rssMb: mbAt('rss'), heapMb: mbAt('heap'), liveHeapMb: mbAt('live') }];
         }),
       ),
       note: `Memory of the service's processes (${procs.map((p) => p.role).join(' + ')}, summed; each from its own /metrics), the load generator in a separate process, on a shared 2-core machine with Kafka and FerretDB.`,
     };
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-    say(`memory: ${JSON.stringify({ rssMb: result.rssMb, heapMb: result.heapMb, verdict: result.verdict })}`);
+    say(`memory: ${JSON.stringify({ rssMb: result.rssMb, liveHeapMb: result.liveHeapMb, verdict: result.verdict })}`);
     say(`written ${OUT}`);
   } else {
     // ── Phase 1: end to end, as fast as the generator can post ──
@@ -481,8 +498,36 @@ async function main(): Promise<void> {
     };
     say(`phase 1: ${JSON.stringify(phase1)}`);
 
+    // ── Phase 1b: sustained at the target rate ──
+    // Phase 1 offers more than the pipeline can take, so ingestion's extra work takes CPU from the
+    // engine on these shared cores and the engine's rate there is its rate under overload. What the
+    // issue asks is a rate the pipeline sustains: offer exactly the target, paced as devices report,
+    // and see whether every reading is evaluated as it comes (the engine no further behind at the
+    // end than a fetch or two).
+    say(`phase 1b: ${SECONDS} s paced at ${TARGET} readings/s`);
+    const sustainedFrom = await engineCount();
+    const p1bStart = performance.now();
+    const { sentReadings: offered } = await steady(TARGET, SECONDS, 0);
+    const offeredSeconds = (performance.now() - p1bStart) / 1000;
+    const s1b = await follow(engineCount, sustainedFrom, offered, 5_000);
+    const evaluatedSeconds = (s1b.last - p1bStart) / 1000;
+    const phase1b = {
+      seconds: SECONDS,
+      targetPerSec: TARGET,
+      offeredReadings: offered,
+      offeredPerSec: Math.round(offered / offeredSeconds),
+      evaluatedReadings: s1b.done,
+      evaluatedPerSec: Math.round(s1b.done / evaluatedSeconds),
+      engineBehindAtEndSeconds: Math.round((evaluatedSeconds - offeredSeconds) * 10) / 10,
+    };
+    // Sustained: ingestion took the offered rate (within 2 %) and the engine evaluated all of it, at
+    // most a second behind the last delivery.
+    const sustained = phase1b.offeredPerSec >= TARGET * 0.98 && phase1b.evaluatedReadings >= offered && phase1b.engineBehindAtEndSeconds <= 1;
+    say(`phase 1b: ${JSON.stringify({ ...phase1b, sustained })}`);
+
     // ── Phase 2: half load, SOS presses, latency and memory ──
-    const rate = Math.min(Math.floor(TARGET / 2), Math.floor(Math.min(phase1.engineReadingsPerSec, phase1.ingestReadingsPerSec) / 2) || 1);
+    const sustainedRate = sustained ? TARGET : Math.min(phase1.engineReadingsPerSec, phase1.ingestReadingsPerSec);
+    const rate = Math.min(Math.floor(TARGET / 2), Math.floor(sustainedRate / 2) || 1);
     say(`phase 2: ${SECONDS} s at ${rate} readings/s with ${SOS_PER_SEC} SOS presses/s`);
     // The engine's own histogram of ingestion → rule evaluation, to split the latency in two.
     const lagBuckets = async () => {
@@ -532,10 +577,11 @@ async function main(): Promise<void> {
       targets: { readingsPerSec: TARGET, vsBare: 0.5, p99Ms: 250 },
       phase0,
       phase1,
+      phase1b: { ...phase1b, sustained },
       phase2,
       verdict: {
         engineThroughput: (phase0?.['engineReadingsPerSec'] ?? 0) >= TARGET,
-        endToEndThroughput: phase1.engineReadingsPerSec >= TARGET,
+        endToEndThroughput: sustained,
         vsBare: (phase0?.['engineVsBare'] ?? 0) >= 0.5,
         latency: phase2.latencyMs.p99 !== null && phase2.latencyMs.p99 <= 250,
       },
