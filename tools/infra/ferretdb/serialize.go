@@ -57,7 +57,7 @@ type lockClass int
 
 const (
 	noLock         lockClass = iota // handshakes and server commands that touch no database
-	readLock                        // shared catalogue lock only, no write watchdog
+	readLock                        // shared catalogue lock only, cut off after readStallLimit
 	insertLock                      // shared catalogue lock only
 	collectionLock                  // shared catalogue lock + the collection's lock
 	catalogueLock                   // exclusive catalogue lock
