@@ -21,11 +21,13 @@
  * Phase 1 (end to end, BENCH_SECONDS): the generator posts to POST /telemetry as fast as it can;
  *   accepted readings/s at ingestion and readings/s evaluated by the engine over the same window
  *   (capacity under overload: ingestion's surplus work takes CPU from the engine).
- * Phase 1b (sustained, BENCH_SECONDS): exactly BENCH_TARGET_RATE readings/s, paced every 100 ms;
- *   sustained = ingestion took it (≥ 98 %) and the engine evaluated every reading, ≤ 1 s behind.
+ * Phase 1b (sustained, BENCH_SECONDS): exactly BENCH_TARGET_RATE readings/s, each delivery of
+ *   BENCH_BATCH posted when due; sustained = ingestion took it (≥ 98 %) and the engine evaluated every
+ *   reading, ≤ 1 s behind. CPU of every process (service, generator, broker, database) per reading.
  * Phase 2 (latency + memory, BENCH_SECONDS): half the target rate (or, when 1b did not sustain it,
  *   half of what phase 1 did) plus BENCH_SOS_PER_SEC SOS presses on distinct devices; latency = the
- *   AlertRaised seen on the alerts topic − the moment the reading was posted. RSS sampled each second.
+ *   AlertRaised seen on the alerts topic − the moment the reading was posted (each press posted on its
+ *   own when due). RSS and event-loop stalls sampled each second.
  * BENCH_MEMORY_SECONDS (e.g. 600) instead runs only the memory test: steady load at BENCH_MEMORY_RATE
  *   for that long, RSS and heap sampled every 5 s, written to bench/results/telemetry-memory.json.
  *
@@ -34,12 +36,13 @@
  *      BENCH_NODE_FLAGS (--max-semi-space-size=32, the service processes' node flags)
  *      BENCH_CONCURRENCY (4 requests in flight per ingest process)  BENCH_TARGET_RATE (50000)  BENCH_SOS_PER_SEC (2)
  *      BENCH_MEMORY_SECONDS  BENCH_MEMORY_RATE (10000)  BENCH_OUT  MONGO_URL  KAFKA_BROKERS
+ *      BENCH_DEBUG_SLOW (1: print each SOS slower than 60 ms to its alert, with its wall-clock time)
  * A measurement, not a gate: exits 0 whatever the figures (1 only if it could not run).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -91,12 +94,47 @@ function percentile(sorted: number[], p: number): number | null {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
 }
 
+/** CPU ticks (1/100 s) a process has used so far; 0 where /proc is not there. */
+function cpuTicks(pid: number | 'self'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime
+  } catch {
+    return 0;
+  }
+}
+/** The broker's and the database's pids (started by tools/infra), to account for their CPU too. */
+function infraPids(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes('kafka.Kafka') && cmd.includes(process.cwd())) out['kafka'] = Number(name);
+      else if (cmd.includes('yiyang-ferretdb') && cmd.includes(process.cwd())) out['ferretdb'] = Number(name);
+    }
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
+/** Machine-wide busy ticks (all cores). */
+function machineTicks(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return f[0] + f[1] + f[2] + f[5] + f[6];
+  } catch {
+    return 0;
+  }
+}
+
 async function main(): Promise<void> {
   // Loaded after MONGO_DB is set: the app's config is validated when its module is imported.
   const { Kafka, logLevel } = await import('kafkajs');
   const { MongoClient } = await import('mongodb');
   const { MonitoringTopics, TelemetryReadings } = await import('@yiyang/contracts');
-  const { newEnvelope } = await import('@yiyang/messaging');
+  const { newEnvelope, ensureTopics } = await import('@yiyang/messaging');
   const { mintInternalToken } = await import('@yiyang/service-kit');
   const { regionPath } = await import('@yiyang/geo');
   const { SimDevice } = await import('../../tools/device-simulator/model');
@@ -106,6 +144,9 @@ async function main(): Promise<void> {
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
   const kafka = new Kafka({ clientId: `bench-telemetry-${RUN_ID}`, brokers, logLevel: logLevel.NOTHING });
   const prefix = `${NAMESPACE}.yiyang.monitoring`;
+  // A fresh broker has no topics (auto-creation is off) and phase 0 produces before any service starts.
+  const { ALL_TOPICS } = await import('@yiyang/contracts');
+  await ensureTopics(kafka, ALL_TOPICS);
   const admin = kafka.admin();
   await admin.connect();
   const topicEnd = async () => (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high }));
@@ -207,6 +248,33 @@ async function main(): Promise<void> {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   };
   process.once('exit', () => procs.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
+
+  /**
+   * Where the machine's CPU goes from now until the returned function is called with the readings
+   * handled meanwhile: cores used and CPU µs per reading of each service process (ingest ones
+   * summed), this process (load generator, watcher), the broker and the database, and the rest.
+   */
+  const cpuWindow = () => {
+    const pids: Record<string, number | 'self'> = { ...infraPids(), bench: 'self' };
+    for (const p of procs) if (p.child.pid) pids[`${p.role}:${p.port}`] = p.child.pid;
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+    const machineBefore = machineTicks();
+    const t0 = performance.now();
+    return (readings: number) => {
+      const seconds = (performance.now() - t0) / 1000;
+      const used: Record<string, number> = {};
+      for (const [k, pid] of Object.entries(pids)) {
+        const name = k.startsWith('ingest:') ? 'ingest' : k.startsWith('engine:') || k.startsWith('all:') ? 'engine' : k;
+        used[name] = (used[name] ?? 0) + (cpuTicks(pid) - before[k]) / 100;
+      }
+      used['other'] = Math.max(0, (machineTicks() - machineBefore) / 100 - Object.values(used).reduce((a, b) => a + b, 0));
+      const r = (x: number) => Math.round(x * 100) / 100;
+      return {
+        cores: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, r(v / seconds)])),
+        usPerReading: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, r((v * 1e6) / Math.max(1, readings))])),
+      };
+    };
+  };
 
   /** A process's Prometheus figures: `name{labels}` → value. */
   const scrape = async (port: number): Promise<Map<string, number>> => {
@@ -345,6 +413,7 @@ async function main(): Promise<void> {
       const raisedAt = Date.parse(env.payload.raisedAt);
       if (wall !== undefined) {
         toStored.push(raisedAt - wall);
+        if (process.env['BENCH_DEBUG_SLOW'] && raisedAt - wall > 60) say(`slow SOS: posted ${new Date(wall).toISOString().slice(11, 23)} stored +${raisedAt - wall} ms seen +${Date.now() - raisedAt} ms`);
         storedToSeen.push(Date.now() - raisedAt);
       }
     },
@@ -369,6 +438,7 @@ async function main(): Promise<void> {
   const nextBatch = (n = BATCH) => nextReadings(n).map((x) => x.reading);
 
   /** Memory of the service's processes (their own /metrics), summed: what the deployment holds. */
+  const loopLag: Record<string, number>[] = [];
   const samples: { t: number; rss: number; heapUsed: number; live: number; byProcess: Record<string, { rss: number; heap: number; live: number }> }[] = [];
   const sample = () =>
     void Promise.all(procs.map(async (p) => [p, await scrape(p.port)] as const)).then((all) => {
@@ -382,32 +452,51 @@ async function main(): Promise<void> {
       const v = Object.values(byProcess);
       // The live set counts once every process has had a full collection (0 before its first).
       const live = v.every((x) => x.live > 0) ? v.reduce((a, x) => a + x.live, 0) : 0;
+      const lagMax = Object.fromEntries(all.map(([p, m]) => [`${p.role}:${p.port}`, Math.round(one(m, 'nodejs_eventloop_lag_max_seconds') * 1000)]));
+      loopLag.push(lagMax);
       samples.push({ t: performance.now(), rss: v.reduce((a, x) => a + x.rss, 0), heapUsed: v.reduce((a, x) => a + x.heap, 0), live, byProcess });
     });
 
-  /** Holds `rate` readings/s (+ SOS presses) for `seconds`; returns what it sent. */
+  /**
+   * Holds `rate` readings/s (+ SOS presses) for `seconds`; returns what it sent. Each delivery of
+   * BATCH readings goes out when it is due (every BATCH/rate s) and each SOS press on its own when
+   * it is due, as vendor platforms post independently of one another. (Until the fifth round every
+   * 100 ms tick posted its whole share at once with that tick's presses behind it: each press queued
+   * behind a burst no real fleet sends in step, bench/telemetry/README.md.)
+   */
   const steady = async (rate: number, seconds: number, sosPerSec: number) => {
     const start = performance.now();
     let sos = 0;
     let sentReadings = 0;
-    while (performance.now() - start < seconds * 1000) {
-      const tickStart = performance.now();
-      const due = Math.floor(((tickStart - start) / 1000) * rate) - sentReadings;
-      const batches: unknown[][] = [];
-      for (let left = due; left > 0; left -= BATCH) batches.push(nextBatch(Math.min(BATCH, left)));
+    const inFlight = new Set<Promise<unknown>>();
+    const send = (readings: unknown[]) => {
+      const p = post(readings).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    };
+    for (;;) {
+      const elapsed = performance.now() - start;
+      const done = elapsed >= seconds * 1000;
+      // Full deliveries as they fall due, as long as ingestion keeps up: when it does not, deliveries
+      // pile up in flight, the generator stops adding to them, and the offered rate falls short.
+      const limit = CONCURRENCY * 4;
+      for (let left = Math.floor((Math.min(elapsed, seconds * 1000) / 1000) * rate) - sentReadings; left >= BATCH && inFlight.size < limit; left -= BATCH) {
+        send(nextBatch());
+        sentReadings += BATCH;
+      }
       // Each press on its own device (an open alert would merge a second press).
-      const presses = sosPerSec ? Math.floor((tickStart - start) / (1000 / sosPerSec)) - sos : 0;
+      const presses = sosPerSec && !done ? Math.floor(elapsed / (1000 / sosPerSec)) + 1 - sos : 0;
       for (let k = 0; k < presses; k++) {
         const n = sos++ % DEVICES;
         const at = Date.now() - k;
         sent.set(`${deviceId(n)}|${at}`, performance.now());
         sentWall.set(`${deviceId(n)}|${at}`, Date.now());
-        batches.push([{ externalId: `w${n}`, kind: 'SOS', at }]);
+        send([{ externalId: `w${n}`, kind: 'SOS', at }]);
       }
-      await Promise.all(batches.map((b) => post(b)));
-      sentReadings += due > 0 ? due : 0;
-      await sleep(Math.max(0, 100 - (performance.now() - tickStart)));
+      if (done) break;
+      if (inFlight.size >= limit) await Promise.race(inFlight);
+      else await sleep(2);
     }
+    await Promise.all(inFlight);
     return { sos, sentReadings };
   };
 
@@ -472,6 +561,7 @@ async function main(): Promise<void> {
   } else {
     // ── Phase 1: end to end, as fast as the generator can post ──
     say(`phase 1: ${SECONDS} s at full speed, ${CONCURRENCY} deliveries of ${BATCH} in flight`);
+    const cpu1 = cpuWindow();
     const engineStart = await engineCount();
     let accepted = 0;
     const p1Start = performance.now();
@@ -495,6 +585,7 @@ async function main(): Promise<void> {
       engineReadings: e.done,
       engineReadingsPerSec: Math.round(e.done / engineSeconds),
       engineBehindAtEndSeconds: Math.round((engineSeconds - ingestSeconds) * 10) / 10,
+      cpu: cpu1(e.done),
     };
     say(`phase 1: ${JSON.stringify(phase1)}`);
 
@@ -505,6 +596,7 @@ async function main(): Promise<void> {
     // and see whether every reading is evaluated as it comes (the engine no further behind at the
     // end than a fetch or two).
     say(`phase 1b: ${SECONDS} s paced at ${TARGET} readings/s`);
+    const cpu1b = cpuWindow();
     const sustainedFrom = await engineCount();
     const p1bStart = performance.now();
     const { sentReadings: offered } = await steady(TARGET, SECONDS, 0);
@@ -519,6 +611,7 @@ async function main(): Promise<void> {
       evaluatedReadings: s1b.done,
       evaluatedPerSec: Math.round(s1b.done / evaluatedSeconds),
       engineBehindAtEndSeconds: Math.round((evaluatedSeconds - offeredSeconds) * 10) / 10,
+      cpu: cpu1b(s1b.done),
     };
     // Sustained: ingestion took the offered rate (within 2 %) and the engine evaluated all of it, at
     // most a second behind the last delivery.
@@ -539,8 +632,13 @@ async function main(): Promise<void> {
       return out;
     };
     const lagBefore = await lagBuckets();
+    loopLag.length = 0;
     const sampler = setInterval(sample, 1_000);
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+    benchLoop.enable();
     const { sos } = await steady(rate, SECONDS, SOS_PER_SEC);
+    benchLoop.disable();
     for (let i = 0; i < 120 && latencies.length < sos; i++) await sleep(500);
     clearInterval(sampler);
     const lagAfter = await lagBuckets();
@@ -564,6 +662,19 @@ async function main(): Promise<void> {
       /** Ingestion accepted → rule evaluated, from the engine's histogram: the bucket bound (s) holding p50 / p99. */
       ingestToRuleSecondsAtMost: { p50: lagQuantile(0.5), p99: lagQuantile(0.99), readings: lagTotal },
       rssMb: { at10pct: mb(at(0.1)), at90pct: mb(at(0.9)), peak: mb(Math.max(...samples.map((x) => x.rss))) },
+      /**
+       * Event-loop stalls: each service process's longest per second (median and worst second of the
+       * phase), and this process's (the watcher's timestamps are only as good as its loop is free).
+       */
+      loopDelayMs: {
+        ...Object.fromEntries(
+          Object.keys(loopLag[0] ?? {}).map((name) => {
+            const perSecond = loopLag.map((x) => x[name]).sort((a, b) => a - b);
+            return [name, { medianSecondMax: percentile(perSecond, 50), worstSecondMax: perSecond[perSecond.length - 1] ?? null }];
+          }),
+        ),
+        benchWatcher: { p99: Math.round(benchLoop.percentile(99) / 1e5) / 10, max: Math.round(benchLoop.max / 1e5) / 10 },
+      },
     };
     say(`phase 2: ${JSON.stringify(phase2)}`);
 
