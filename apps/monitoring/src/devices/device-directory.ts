@@ -127,16 +127,36 @@ export class DeviceDirectory implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/**
+ * One copy of each value thousands of devices share (vendor, kind, region and its path): decoded
+ * from the database, each device brought its own — about ten objects a device that the rule
+ * engine's every full garbage collection walked. Bounded by the vendors, kinds and regions there are.
+ */
+const sharedStrings = new Map<string, string>();
+const sharedPaths = new Map<string, string[]>();
+function shared<T extends string>(value: T): T {
+  const kept = sharedStrings.get(value);
+  if (kept !== undefined) return kept as T;
+  sharedStrings.set(value, value);
+  return value;
+}
+function sharedPath(path: string[]): string[] {
+  const key = path.join('/');
+  let kept = sharedPaths.get(key);
+  if (!kept) sharedPaths.set(key, (kept = Object.freeze(path.map(shared)) as string[]));
+  return kept;
+}
+
 export function toInfo(d: Omit<Device, 'outbox' | 'outboxPending'>): DeviceInfo {
   return {
     deviceId: d._id,
-    vendorId: d.vendorId,
+    vendorId: shared(d.vendorId),
     externalId: d.externalId,
-    kind: d.kind,
+    kind: shared(d.kind),
     elderId: d.elderId,
     facilityId: d.facilityId,
-    regionCode: d.regionCode,
-    regionPath: d.regionPath,
+    regionCode: shared(d.regionCode),
+    regionPath: sharedPath(d.regionPath),
     location: d.location,
     heartbeatIntervalSec: d.heartbeatIntervalSec,
     boundSince: d.boundSince ? new Date(d.boundSince).getTime() : null,

@@ -72,24 +72,40 @@ export interface DeviceRuleState {
   silentSince: number | null;
   /**
    * The last RECENT_KEYS readings seen, as a ring: (at, kind, seq) of each, so an exact duplicate is
-   * dropped without looking further. Numbers and the kind string side by side rather than a
-   * `kind:at:seq` string per reading: building and comparing those strings was the largest part of
-   * `applyReading` in the engine's CPU profile (bench/telemetry).
+   * dropped without looking further.
    */
   recent: RecentRing;
 }
 
+/**
+ * (at, seq or -1, kind code) of each remembered reading side by side in one Float64Array (allocated
+ * on the device's first reading). Numbers rather than a `kind:at:seq` string per reading: building
+ * and comparing those strings was the largest part of `applyReading` in the engine's CPU profile.
+ * A typed array rather than three JS arrays: those were a quarter of the engine's heap at 20,000
+ * devices (1.5 KB each, 128 traced slots), and every full collection walked them — its pauses were
+ * the tail of the SOS latency (bench/telemetry README, fifth round). A typed array's contents are
+ * not traced.
+ */
 export interface RecentRing {
-  at: number[];
-  kind: string[];
-  /** -1 when the reading had no sequence number. */
-  seq: number[];
+  keys: Float64Array;
+  /** Slots in use (≤ RECENT_KEYS). */
+  size: number;
   /** Next slot to overwrite. */
   next: number;
 }
 
+const NO_KEYS = new Float64Array(0);
+
 export function emptyRing(): RecentRing {
-  return { at: [], kind: [], seq: [], next: 0 };
+  return { keys: NO_KEYS, size: 0, next: 0 };
+}
+
+/** A small number per reading kind, assigned on first sight (the kinds are a closed list, validated at ingestion). */
+const kindCodes = new Map<string, number>();
+function kindCode(kind: string): number {
+  let code = kindCodes.get(kind);
+  if (code === undefined) kindCodes.set(kind, (code = kindCodes.size));
+  return code;
 }
 
 export function emptyState(seenAt: number): DeviceRuleState {
@@ -153,15 +169,18 @@ export function vitalsOutOfRange(v: Vitals, t: Thresholds): string | null {
 /** True when (kind, at, seq) is among the device's recent readings; remembers it otherwise. */
 function seenRecently(ring: RecentRing, r: TelemetryReading): boolean {
   const seq = r.seq ?? -1;
-  const { at, kind } = ring;
-  for (let i = 0; i < at.length; i++) {
-    if (at[i] === r.at && ring.seq[i] === seq && kind[i] === r.kind) return true;
+  const kind = kindCode(r.kind);
+  let keys = ring.keys;
+  for (let i = 0, end = ring.size * 3; i < end; i += 3) {
+    if (keys[i] === r.at && keys[i + 1] === seq && keys[i + 2] === kind) return true;
   }
-  const slot = ring.next;
-  at[slot] = r.at;
-  kind[slot] = r.kind;
-  ring.seq[slot] = seq;
-  ring.next = (slot + 1) % RECENT_KEYS;
+  if (keys.length === 0) keys = ring.keys = new Float64Array(RECENT_KEYS * 3);
+  const o = ring.next * 3;
+  keys[o] = r.at;
+  keys[o + 1] = seq;
+  keys[o + 2] = kind;
+  ring.next = (ring.next + 1) % RECENT_KEYS;
+  if (ring.size < RECENT_KEYS) ring.size++;
   return false;
 }
 
