@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { machine, ticksOf } from '../proc-ticks';
 
 /**
  * Where the machine's CPU went during a pass (Linux /proc; elsewhere nothing is reported). On a
@@ -35,19 +36,6 @@ export interface PassCpu {
   stealCores: number;
   /** All busy cores of the machine. */
   machineBusyCores: number;
-}
-
-function ticksOf(pid: number | 'self'): { own: number; children: number } {
-  // Fields after the command name: utime=11, stime=12, cutime=13, cstime=14 (0-based from `state`).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { own: Number(fields[11]) + Number(fields[12]), children: Number(fields[13]) + Number(fields[14]) };
-}
-
-function machine(): { busy: number; steal: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal
-  return { busy: f[0] + f[1] + f[2] + f[5] + f[6], steal: f[7] };
 }
 
 function schedOf(pid: number): { run: number; wait: number } | undefined {

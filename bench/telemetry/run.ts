@@ -42,10 +42,11 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { machine, ticksOf } from '../proc-ticks';
 
 const RUN_ID = randomBytes(4).toString('hex');
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
@@ -97,9 +98,7 @@ function percentile(sorted: number[], p: number): number | null {
 /** CPU ticks (1/100 s) a process has used so far; 0 where /proc is not there. */
 function cpuTicks(pid: number | 'self'): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime
+    return ticksOf(pid).own;
   } catch {
     return 0;
   }
@@ -107,23 +106,23 @@ function cpuTicks(pid: number | 'self'): number {
 /** The broker's and the database's pids (started by tools/infra), to account for their CPU too. */
 function infraPids(): Record<string, number> {
   const out: Record<string, number> = {};
-  try {
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes('kafka.Kafka') && cmd.includes(process.cwd())) out['kafka'] = Number(name);
-      else if (cmd.includes('yiyang-ferretdb') && cmd.includes(process.cwd())) out['ferretdb'] = Number(name);
+  const pids = existsSync('/proc') ? readdirSync('/proc').filter((name) => /^\d+$/.test(name)) : [];
+  for (const pid of pids) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
     }
-  } catch {
-    /* not Linux */
+    if (cmd.includes('kafka.Kafka') && cmd.includes(process.cwd())) out['kafka'] = Number(pid);
+    else if (cmd.includes('yiyang-ferretdb') && cmd.includes(process.cwd())) out['ferretdb'] = Number(pid);
   }
   return out;
 }
 /** Machine-wide busy ticks (all cores). */
 function machineTicks(): number {
   try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return f[0] + f[1] + f[2] + f[5] + f[6];
+    return machine().busy;
   } catch {
     return 0;
   }
