@@ -46,7 +46,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { machine, ticksOf } from '../proc-ticks';
 
 const RUN_ID = randomBytes(4).toString('hex');
@@ -392,7 +392,8 @@ async function main(): Promise<void> {
       bareReadings: b.done,
       bareSeconds: Math.round((b.last - b.first) / 100) / 10,
       bareReadingsPerSec: Math.round(bareRate),
-      engineVsBare: Math.round((engineRate / bareRate) * 1000) / 1000, // three places: the verdict reads this, and 0.496 is not 0.5,
+      // Three places: the verdict reads this, and 0.496 is not 0.5.
+      engineVsBare: Math.round((engineRate / bareRate) * 1000) / 1000,
     };
     say(`phase 0: ${JSON.stringify(phase0)}`);
   }
@@ -479,12 +480,12 @@ async function main(): Promise<void> {
       const p = post(readings).finally(() => inFlight.delete(p));
       inFlight.add(p);
     };
+    // Full deliveries as they fall due, as long as ingestion keeps up: when it does not, deliveries
+    // pile up in flight, the generator stops adding to them, and the offered rate falls short.
+    const limit = CONCURRENCY * 4;
     for (;;) {
       const elapsed = performance.now() - start;
       const done = elapsed >= seconds * 1000;
-      // Full deliveries as they fall due, as long as ingestion keeps up: when it does not, deliveries
-      // pile up in flight, the generator stops adding to them, and the offered rate falls short.
-      const limit = CONCURRENCY * 4;
       for (let left = Math.floor((Math.min(elapsed, seconds * 1000) / 1000) * rate) - sentReadings; left >= BATCH && inFlight.size < limit; left -= BATCH) {
         send(nextBatch());
         sentReadings += BATCH;
@@ -640,7 +641,6 @@ async function main(): Promise<void> {
     const lagBefore = await lagBuckets();
     loopLag.length = 0;
     const sampler = setInterval(sample, 1_000);
-    const { monitorEventLoopDelay } = await import('node:perf_hooks');
     const benchLoop = monitorEventLoopDelay({ resolution: 5 });
     benchLoop.enable();
     const { sos } = await steady(rate, LATENCY_SECONDS, SOS_PER_SEC);
